@@ -1,0 +1,72 @@
+"""One shared validator for the public entry points of ``bn_helpers``.
+
+Every public function checks its inputs here, so that a wrong shape or type
+always produces the same kind of message: the argument's name, what is
+required, and what was received.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+_LAYOUT = {2: "(N, D)", 3: "(N, C, L)", 4: "(N, C, H, W)"}
+
+
+def as_float_array(x, name: str, ndims: Sequence[int] = (2,)) -> NDArray:
+    """Return ``x`` as a floating-point array with one of ``ndims`` dimensions.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not array-like or not real floating point (integers are
+        converted to float64, as NumPy's ``mean`` would).
+    ValueError
+        If ``x`` has the wrong number of dimensions; the message names the
+        expected layout, e.g. "x must be 2-D (N, D); got shape (3, 5, 2)".
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # pragma: no cover - numpy raises many kinds
+        raise TypeError(f"{name} must be array-like; got {type(x).__name__}") from exc
+    if arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{name} must hold real floating-point numbers; got dtype {arr.dtype}")
+    if arr.ndim not in ndims:
+        wanted = " or ".join(f"{d}-D {_LAYOUT.get(d, '')}".strip() for d in ndims)
+        raise ValueError(f"{name} must be {wanted}; got shape {arr.shape}")
+    return arr
+
+
+def as_param(p, name: str, shape: tuple[int, ...], dtype) -> NDArray:
+    """Return a per-feature parameter (``gamma``, ``beta``, ...) of ``shape``.
+
+    Raises
+    ------
+    ValueError
+        If the shape differs: "gamma must have shape (4,) (one value per
+        feature D); got shape (3,)".
+    """
+    arr = np.asarray(p, dtype=dtype)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} (one value per feature); got shape {arr.shape}")
+    return arr
+
+
+def check_eps(eps: float) -> float:
+    """Return ``eps`` as a float, or raise ``ValueError`` if it is negative."""
+    eps = float(eps)
+    if not eps >= 0:
+        raise ValueError(f"eps must be a number >= 0; got {eps}")
+    return eps
+
+
+def check_batch(count: int, name: str = "x") -> None:
+    """Refuse a training batch with one value per feature, as PyTorch does."""
+    if count < 2:
+        raise ValueError(
+            f"{name}: expected more than 1 value per feature in training mode; got {count}. "
+            "The batch variance of a single value is 0 and its normalized value is always 0."
+        )

@@ -1,0 +1,104 @@
+"""Data used by the course: the worked example, the seed's table, the digits.
+
+Everything here is bundled or generated: nothing is downloaded.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "WORKED_BATCH", "WORKED_GAMMA", "WORKED_BETA", "worked_example",
+    "placement_table", "Digits", "load_digits_split",
+]
+
+#: The worked example batch of the course (seed 000, "Step-by-Step Math").
+WORKED_BATCH = (2.3, -0.5, 1.8, 3.2, -1.2)
+#: gamma and beta of the worked example (seed 000: y_1 = 1.2 * 0.70 + 0.3 = 1.14).
+WORKED_GAMMA = 1.2
+WORKED_BETA = 0.3
+
+
+def worked_example() -> NDArray:
+    """The worked example as a column, shape (N, D) = (5, 1), float64.
+
+    Its batch mean is 1.12 and its biased variance 2.8376.
+    """
+    return np.array(WORKED_BATCH, dtype=np.float64).reshape(-1, 1)
+
+
+def placement_table() -> dict[str, NDArray]:
+    """The seed's cgpa / iq / placed table (seed 002, "Why use Batch Norm?").
+
+    Returns
+    -------
+    dict with ``"cgpa"`` (4,), ``"iq"`` (4,) and ``"placed"`` (4,) arrays, and
+    ``"X"`` of shape (4, 2) stacking cgpa and iq: two features on scales that
+    differ by a factor of ten.
+    """
+    cgpa = np.array([7.0, 8.0, 9.0, 6.0])
+    iq = np.array([70.0, 80.0, 90.0, 60.0])
+    placed = np.array([1, 0, 1, 0])
+    return {"cgpa": cgpa, "iq": iq, "placed": placed, "X": np.column_stack([cgpa, iq])}
+
+
+class Digits(NamedTuple):
+    """A train/test split of scikit-learn's bundled 8x8 digits.
+
+    ``X_train`` (1200, 64) and ``X_test`` (597, 64) are standardized with the
+    training set's per-pixel mean and std (pixels that are constant in the
+    training set are only centred); ``y_*`` hold labels 0-9.
+    """
+
+    X_train: NDArray
+    y_train: NDArray
+    X_test: NDArray
+    y_test: NDArray
+
+
+@lru_cache(maxsize=4)
+def _digits(seed: int, n_train: int) -> Digits:
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    order = np.random.default_rng(seed).permutation(len(X))
+    X, y = X[order], y[order]
+    X_train, X_test = X[:n_train], X[n_train:]
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    std[std == 0] = 1.0
+    return Digits((X_train - mean) / std, y[:n_train], (X_test - mean) / std, y[n_train:])
+
+
+def load_digits_split(seed: int = 0, n_train: int = 1200) -> Digits:
+    """Load ``sklearn.datasets.load_digits`` (1797 images), shuffled and split.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of the shuffle (``numpy.random.default_rng``).
+    n_train : int, default 1200
+        Training examples; the remaining 1797 - n_train form the test set.
+
+    Returns
+    -------
+    Digits
+        Fresh copies: changing them does not change later calls.
+
+    Raises
+    ------
+    ValueError
+        If ``n_train`` is not between 1 and 1796.
+
+    References
+    ----------
+    scikit-learn documentation, ``sklearn.datasets.load_digits`` (a copy of
+    the UCI ML hand-written digits test set, bundled with the package).
+    """
+    if not 1 <= n_train <= 1796:
+        raise ValueError(f"n_train must be between 1 and 1796; got {n_train}")
+    d = _digits(int(seed), int(n_train))
+    return Digits(*(a.copy() for a in d))

@@ -1,0 +1,174 @@
+"""Tests of bn_helpers.plots: each helper returns its axes, labelled and titled."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from bn_helpers.numerics import batchnorm_forward  # noqa: E402
+from bn_helpers.plots import plot_clouds, plot_lines, plot_unit_histograms  # noqa: E402
+
+
+@pytest.fixture
+def pair():
+    fig, axes = plt.subplots(1, 2)
+    yield axes
+    plt.close(fig)
+
+
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots()
+    yield ax
+    plt.close(fig)
+
+
+def _cloud(n=40, seed=1, shift=2.0, scale=2.0):
+    x = np.random.default_rng(seed).standard_normal((n, 2)) * scale + shift
+    y, _ = batchnorm_forward(x, [1.0, 1.0], [0.0, 0.0])
+    return x, y
+
+
+def _labelled(ax):
+    return bool(ax.get_xlabel()) and bool(ax.get_ylabel()) and bool(ax.get_title())
+
+
+# --------------------------------------------------------------------------- plot_clouds
+
+def test_plot_clouds_returns_labelled_axes_with_stats_in_titles(pair):
+    x, y = _cloud()
+    returned = plot_clouds(pair[0], pair[1], x, y)
+    assert returned[0] is pair[0] and returned[1] is pair[1]
+    assert all(_labelled(a) for a in pair)
+    m, s = x.mean(axis=0), x.std(axis=0)
+    assert f"μ=({m[0]:.2f}, {m[1]:.2f}), σ=({s[0]:.2f}, {s[1]:.2f})" in pair[0].get_title()
+    assert "Input" in pair[0].get_title()
+    assert "After BatchNorm" in pair[1].get_title()
+    assert "μ=(0.00, 0.00), σ=(1.00, 1.00)" in pair[1].get_title()
+
+
+def test_plot_clouds_draws_every_point_once_per_axis(pair):
+    x, y = _cloud(n=33)
+    plot_clouds(*pair, x, y)
+    for a, cloud in zip(pair, (x, y)):
+        assert len(a.collections) == 1
+        np.testing.assert_allclose(a.collections[0].get_offsets(), cloud)
+
+
+def test_plot_clouds_uses_same_symmetric_limits_holding_all_points(pair):
+    x, y = _cloud(shift=6.0)
+    plot_clouds(*pair, x, y)
+    lo, hi = pair[0].get_xlim()
+    assert lo == -hi
+    assert hi >= np.abs(x).max()
+    for a in pair:
+        assert a.get_xlim() == (lo, hi) and a.get_ylim() == (lo, hi)
+
+
+def test_plot_clouds_honours_lim_and_draws_origin_lines(pair):
+    x, y = _cloud()
+    plot_clouds(*pair, x, y, lim=7.0)
+    for a in pair:
+        assert a.get_xlim() == (-7.0, 7.0) and a.get_ylim() == (-7.0, 7.0)
+        lines = [line.get_xydata() for line in a.lines]
+        assert any(np.all(ln[:, 1] == 0) for ln in lines)  # horizontal through origin
+        assert any(np.all(ln[:, 0] == 0) for ln in lines)  # vertical through origin
+
+
+@pytest.mark.parametrize("bad", [np.zeros((5, 3)), np.zeros(5)])
+def test_plot_clouds_rejects_non_two_feature_clouds(pair, bad):
+    with pytest.raises(ValueError, match="x"):
+        plot_clouds(*pair, bad, np.zeros((5, 2)))
+
+
+def test_plot_clouds_rejects_non_positive_lim(pair):
+    x, y = _cloud()
+    with pytest.raises(ValueError, match="lim"):
+        plot_clouds(*pair, x, y, lim=0)
+
+
+# --------------------------------------------------------------------------- plot_unit_histograms
+
+def _pre_activations(n=300, d=6):
+    rng = np.random.default_rng(2)
+    before = rng.standard_normal((n, d)) * np.arange(1, d + 1) + np.arange(d) * 3.0
+    after, _ = batchnorm_forward(before, np.ones(d), np.zeros(d))
+    return before, after
+
+
+def test_unit_histograms_label_title_and_legend_per_unit(pair):
+    before, after = _pre_activations()
+    returned = plot_unit_histograms(pair, before, after, units=(0, 2, 5))
+    assert returned[0] is pair[0] and returned[1] is pair[1]
+    assert [a.get_xlabel() for a in pair] == ["pre-activation value"] * 2
+    assert [a.get_ylabel() for a in pair] == ["count"] * 2
+    assert "Before" in pair[0].get_title() and "After" in pair[1].get_title()
+    for a in pair:
+        texts = [t.get_text() for t in a.get_legend().get_texts()]
+        assert [t.split(":")[0] for t in texts] == ["unit 0", "unit 2", "unit 5"]
+        assert len(a.patches) == 3
+
+
+def test_unit_histograms_legend_shows_bn_statistics(pair):
+    before, after = _pre_activations()
+    plot_unit_histograms(pair, before, after, units=(1,))
+    (before_text,) = [t.get_text() for t in pair[0].get_legend().get_texts()]
+    (after_text,) = [t.get_text() for t in pair[1].get_legend().get_texts()]
+    assert f"μ={before[:, 1].mean():.2f}" in before_text
+    assert after_text == "unit 1: μ=0.00, σ=1.00"
+
+
+def test_unit_histograms_counts_every_value(pair):
+    before, after = _pre_activations(n=250)
+    plot_unit_histograms(pair, before, after, units=(0, 1), bins=12)
+    for a in pair:
+        for patch in a.patches:
+            heights = patch.get_xy()[:, 1]
+            # a stepfilled outline visits each bar top twice
+            assert heights.max() <= 250 and heights.sum() / 2 == pytest.approx(250)
+
+
+@pytest.mark.parametrize("units", [(), (0, 6), (-1,)])
+def test_unit_histograms_rejects_bad_units(pair, units):
+    before, after = _pre_activations(d=6)
+    with pytest.raises(ValueError, match="units"):
+        plot_unit_histograms(pair, before, after, units=units)
+
+
+def test_unit_histograms_rejects_mismatched_shapes(pair):
+    before, after = _pre_activations()
+    with pytest.raises(ValueError, match="same shape"):
+        plot_unit_histograms(pair, before, after[:-1])
+
+
+# --------------------------------------------------------------------------- plot_lines
+
+def test_plot_lines_draws_each_series_with_legend(ax):
+    x = np.array([1.0, 2.0, 4.0])
+    series = {"with BN": [0.9, 0.5, 0.2], "without BN": [1.0, 0.8, 0.7]}
+    assert plot_lines(ax, x, series, xlabel="epoch", ylabel="loss", title="Training loss") is ax
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "loss", "Training loss")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["with BN", "without BN"]
+    for line, values in zip(ax.get_lines(), series.values()):
+        np.testing.assert_array_equal(line.get_xdata(), x)
+        np.testing.assert_array_equal(line.get_ydata(), values)
+    assert ax.get_xscale() == "linear" and ax.get_yscale() == "linear"
+
+
+def test_plot_lines_single_series_has_no_legend_and_log_axes(ax):
+    plot_lines(ax, [1, 10, 100], {"loss": [1.0, 0.1, 0.01]}, xlabel="step", ylabel="loss",
+               title="t", logx=True, logy=True)
+    assert ax.get_legend() is None
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+
+
+def test_plot_lines_rejects_length_mismatch_and_empty_input(ax):
+    kw = dict(xlabel="a", ylabel="b", title="c")
+    with pytest.raises(ValueError, match="shape"):
+        plot_lines(ax, [1, 2, 3], {"s": [1, 2]}, **kw)
+    with pytest.raises(ValueError, match="at least one"):
+        plot_lines(ax, [1, 2, 3], {}, **kw)
+    with pytest.raises(ValueError, match="empty"):
+        plot_lines(ax, [1, 2, 3], {"s": [1, 2, 3]}, xlabel="", ylabel="b", title="c")
