@@ -30,7 +30,7 @@ c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL") or "sqlite:///" + o
 # One cell may run this long before nbgrader interrupts it and goes on with the
 # next (nbgrader's Execute preprocessor). The checks in bn_helpers.checks stop a
 # single call of student code after 5 s, so only plain cells ever reach this.
-c.Execute.timeout = 30
+c.Execute.timeout = 20
 c.Execute.interrupt_on_timeout = True
 
 # A submission that deleted a test cell gets it back, and is graded on it.

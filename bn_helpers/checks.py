@@ -288,10 +288,10 @@ def _check_statistic(fn, name, reference, ddof_hint, hidden):
             _expect_dtype(got, case.dtype, name, "the result")
         rtol, atol = _tolerance(case.dtype)
         if not _close(got, expected, rtol, atol):
-            hint = ddof_hint(case, got)
+            hint = ddof_hint(case, got) or f"wrong values for x of shape {case.shape}."
             raise AssertionError(
-                f"{name}: wrong values for x of shape {case.shape}.\n  expected {np.round(expected, 5)}"
-                f"\n  got      {np.round(got, 5)}" + (f"\n  {hint}" if hint else ""))
+                f"{name}: {hint}\n  x of shape {case.shape}: expected {np.round(expected, 5)}"
+                f"\n  got {np.round(got, 5)}")
     if hidden:
         _own_code(fn, name, x)
 
@@ -427,8 +427,8 @@ def _check_forward_case(fn, name, x, gamma, beta, eps, strict_dtype):
             message = _cache_hint(cache, ref_cache) or (
                 "Compare step by step with the worked example: mean, variance, x_hat, then gamma * x_hat + beta.")
         raise AssertionError(
-            f"{name}: wrong output for {where}.\n  {message}\n  first row expected "
-            f"{np.round(expected[0], 4)}, got {np.round(out[0].astype(np.float64), 4)}")
+            f"{name}: {message}\n  wrong output for {where}: first row expected "
+            f"{np.round(expected[0], 6)}, got {np.round(out[0].astype(np.float64), 6)}")
     for field in ("x_hat", "mean", "var"):
         value = _get(cache, field)
         if value is None:
@@ -453,7 +453,7 @@ def _cache_hint(cache, ref_cache) -> str | None:
         got = np.asarray(value, dtype=np.float64)
         want = getattr(ref_cache, field)
         if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-6):
-            return f"The first wrong step is {label} (cache.{field})."
+            return f"wrong output; the first wrong step is {label} (cache.{field})."
     return None
 
 
@@ -502,9 +502,9 @@ def undo_params(fn: Callable, hidden: bool = False) -> None:
              "You used the unbiased variance (N-1); the forward pass divides by N."),
             (not np.allclose(beta, mean), "beta must be the batch mean, so that adding it back undoes the centering."),
         ]
-        hint = next((h for cond, h in hints if cond), "batchnorm_forward(x, gamma, beta, eps) should return x.")
+        hint = next((h for cond, h in hints if cond), "wrong gamma or beta: batch norm with them must return x.")
         raise AssertionError(
-            f"{name}: batchnorm_forward(x, gamma, beta, eps={eps:g}) with your gamma and beta does not give "
-            f"x back (x of shape {x.shape}).\n  {hint}")
+            f"{name}: {hint}\n  batchnorm_forward(x, gamma, beta, eps={eps:g}) with your gamma and beta "
+            f"does not give x back (x of shape {x.shape}).")
     if hidden:
         _own_code(fn, name, rng.normal(size=(5, 2)), 1e-5)

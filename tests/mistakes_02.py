@@ -1,0 +1,68 @@
+"""Known mistakes in 02_forward: each replaces one solution cell of the instructor's solution.
+
+Shared by the fast tests of ``bn_helpers.checks`` (test_checks.py) and the
+real-nbgrader tests (test_grading.py). Each entry: the cell edits, a phrase the
+diagnosis must contain, and exactly the test cells that lose their points
+(the solution's batchnorm_forward and undo_params call its batch_variance).
+"""
+FORWARD_TESTS = ("test_batchnorm_forward", "test_batchnorm_forward_hidden")
+UNDO_TESTS = ("test_undo_params", "test_undo_params_hidden")
+
+_FORWARD = '''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    mean = x.mean(axis=0)
+    var = x.var(axis=0)
+    {body}
+    return out, BatchNormCache(x, x_hat, mean, var, 1 / np.sqrt(var + eps), gamma, beta, eps)
+'''
+
+
+def _forward(body: str) -> dict[str, str]:
+    return {"batchnorm_forward": _FORWARD.format(body=body.strip().replace("\n", "\n    "))}
+
+
+MISTAKES = {
+    "unbiased_variance": (
+        {"batch_variance": "def batch_variance(x):\n    return x.var(axis=0, ddof=1)\n"},
+        "N-1", ("test_batch_variance", "test_batch_variance_hidden", *FORWARD_TESTS, *UNDO_TESTS)),
+    "unbiased_in_forward": (
+        _forward("var = x.var(axis=0, ddof=1)\nx_hat = (x - mean) / np.sqrt(var + eps)\nout = gamma * x_hat + beta"),
+        "N-1", FORWARD_TESTS),
+    "sigma_plus_eps": (
+        _forward("x_hat = (x - mean) / (np.sqrt(var) + eps)\nout = gamma * x_hat + beta"),
+        "sigma + eps", FORWARD_TESTS),
+    "eps_outside_sqrt_no_root": (
+        _forward("x_hat = (x - mean) / (var + eps)\nout = gamma * x_hat + beta"),
+        "square root", FORWARD_TESTS),
+    "eps_hard_coded": (
+        _forward("x_hat = (x - mean) / np.sqrt(var + 1e-5)\nout = gamma * x_hat + beta"),
+        "eps argument", FORWARD_TESTS),
+    "wrong_axis": (
+        _forward("m1 = x.mean(axis=1, keepdims=True)\nv1 = x.var(axis=1, keepdims=True)\n"
+                 "x_hat = (x - m1) / np.sqrt(v1 + eps)\nout = gamma * x_hat + beta"),
+        "axis=1", FORWARD_TESTS),
+    "forgot_gamma": (
+        _forward("x_hat = (x - mean) / np.sqrt(var + eps)\nout = x_hat + beta"),
+        "forgot gamma", FORWARD_TESTS),
+    "forgot_beta": (
+        _forward("x_hat = (x - mean) / np.sqrt(var + eps)\nout = gamma * x_hat"),
+        "forgot beta", FORWARD_TESTS),
+    "swapped_gamma_beta": (
+        _forward("x_hat = (x - mean) / np.sqrt(var + eps)\nout = beta * x_hat + gamma"),
+        "swapped", FORWARD_TESTS),
+    "in_place": (
+        _forward("x -= mean\nx /= np.sqrt(var + eps)\nx_hat = x\nout = gamma * x_hat + beta"),
+        "in place", FORWARD_TESTS),
+    "wrong_shape": (
+        _forward("x_hat = (x - mean) / np.sqrt(var + eps)\nout = (gamma * x_hat + beta).ravel()"),
+        "shape", FORWARD_TESTS),
+    "one_pass_variance": (
+        {"batch_variance": "def batch_variance(x):\n    return (x ** 2).mean(axis=0) - x.mean(axis=0) ** 2\n"},
+        "E[x^2]", ("test_batch_variance_hidden", "test_batchnorm_forward_hidden")),
+    "undo_std_without_eps": (
+        {"undo_params": "def undo_params(x, eps=1e-5):\n    return x.std(axis=0), x.mean(axis=0)\n"},
+        "without eps", UNDO_TESTS),
+    "calls_reference": (
+        {"batchnorm_forward": "from bn_helpers.numerics import batchnorm_forward\n"},
+        "reference code", ("test_batchnorm_forward_hidden",)),
+}
