@@ -1,0 +1,50 @@
+# Batch Normalization, from scratch to practice: set-up and course commands.
+# Every target creates .venv when it is missing. Override PYTHON to choose the interpreter.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+# Jupyter refuses to start as root without --allow-root (containers, CI); harmless otherwise.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+LAB_FLAGS ?= --ServerApp.allow_root=True --no-browser --notebook-dir=notebooks
+
+.PHONY: lab instructor test release demo bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+## make lab: open the course in JupyterLab, student view (no nbgrader instructor panels)
+lab: $(STAMP)
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/student $(BIN)/jupyter lab $(LAB_FLAGS)
+
+## make instructor: JupyterLab on the whole course with formgrader and Create Assignment
+instructor: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.allow_root=True --no-browser
+
+## make test: install with the test extra and run the whole suite
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest
+
+## make release: regenerate notebooks/ (student release) from solutions/ (nbgrader source)
+release: $(STAMP)
+	for dir in solutions/*/; do \
+		name=$$(basename $$dir); \
+		$(BIN)/nbgrader generate_assignment $$name --no-db --force || exit 1; \
+	done
+
+## make demo: the instructor pipeline (autograde, feedback, grade table) on the sample class
+demo: $(STAMP)
+	$(BIN)/python -m bn_helpers.demo
+
+clean-venv:
+	rm -rf $(VENV)
