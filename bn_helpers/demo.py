@@ -11,12 +11,13 @@ Usage: ``python -m bn_helpers.demo [--course DIR] [ASSIGNMENT ...]``
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from .grading import (REPO, GradingError, assignments, autograde, generate_feedback,
-                      make_submission, new_course, read_sample, results, solution_code, summary)
+                      make_submission, new_course, read_sample, report, results, solution_code)
 
 SAMPLES = REPO / "tests" / "sample_class"
 
@@ -41,16 +42,9 @@ def run(course: Path, names: list[str]) -> int:
         autograde(course, name)
         feedback = generate_feedback(course, name)
         print(f"\n{name}: autograded {len(samples)} submissions in {time.perf_counter() - start:.0f} s\n")
-        print(f"{'student':<22} {'score':>5} {'max':>4}  {'expected':>8}  what went wrong")
-        for r in results(course, name):
-            want = expected[r.student].get("expected", "?")
-            ok = want == "?" or float(want) == r.score
-            failures += not ok
-            lost = r.problems
-            first = f"{lost[0].grade_id}: {summary(lost[0].message, 90)}" if lost else "-"
-            print(f"{r.student:<22} {r.score:>5g} {r.max_score:>4g}  {want:>8}{'' if ok else ' !'}  {first}")
-            for cell in lost[1:]:
-                print(f"{'':<44}{cell.grade_id}: {summary(cell.message, 90)}")
+        table, mismatches = report(results(course, name), {k: float(v["expected"]) for k, v in expected.items()})
+        print(table)
+        failures += mismatches
         print(f"\nfeedback: {feedback[0].parent.parent.parent}/<student>/{name}/{name}.html")
     return failures
 
@@ -62,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: .grading/demo/<date-time>, which is kept so you can read the feedback)")
     args = parser.parse_args(argv)
     names = args.assignments or [a for a in assignments() if (SAMPLES / a).is_dir()]
+    # The demo grades into its own SQLite gradebook, never into a course database named by NBGRADER_DB_URL.
+    os.environ.pop("NBGRADER_DB_URL", None)
     course = args.course or REPO / ".grading" / "demo" / time.strftime("%Y%m%d-%H%M%S")
     print(f"course: {course}")
     try:

@@ -64,7 +64,7 @@ def assignments(root: Path = REPO) -> list[str]:
 
 def _nbgrader(course: Path, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    env = {k: v for k, v in os.environ.items() if k != "NBGRADER_DB_URL"}  # always the course's own SQLite file
+    env = dict(os.environ)
     # nbgrader runs `alembic` (its gradebook migrations) from PATH: put this Python's bin first.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=timeout, env=env)
@@ -194,6 +194,11 @@ def autograde(course: Path, assignment: str, timeout: float = 3600) -> subproces
     return proc
 
 
+def db_url(course: Path) -> str:
+    """The gradebook's URL, as ``nbgrader_config.py`` chooses it: ``NBGRADER_DB_URL`` or the SQLite file."""
+    return os.environ.get("NBGRADER_DB_URL") or f"sqlite:///{Path(course).resolve() / GRADING / 'gradebook.db'}"
+
+
 def _failure_message(cell) -> str:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
@@ -218,8 +223,7 @@ def results(course: Path, assignment: str) -> list[StudentResult]:
     submitted = sorted(p.name for p in (course / GRADING / "submitted").iterdir()
                        if (p / assignment).is_dir())
     out = []
-    db = f"sqlite:///{course / GRADING / 'gradebook.db'}"
-    with Gradebook(db) as gb:
+    with Gradebook(db_url(course)) as gb:
         for student in submitted:
             try:
                 sub = gb.find_submission(assignment, student)
@@ -269,3 +273,50 @@ def summary(message: str, width: int = 110) -> str:
         if rest and line.endswith("."):
             line = f"{line} {rest[0]}"
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def report(results_: list[StudentResult], expected: dict[str, float] | None = None) -> tuple[str, int]:
+    """A grade table (student, score, max, what went wrong) and how many scores differ from ``expected``."""
+    expected = expected or {}
+    lines = [f"{'student':<24} {'score':>5} {'max':>4}  {'expected':>8}  what went wrong"]
+    mismatches = 0
+    for r in results_:
+        want = expected.get(r.student)
+        bad = want is not None and want != r.score
+        mismatches += bad
+        shown = "" if want is None else f"{want:g}"
+        lost = r.problems
+        first = f"{lost[0].grade_id}: {summary(lost[0].message, 90)}" if lost else "-"
+        lines.append(f"{r.student:<24} {r.score:>5g} {r.max_score:>4g}  {shown:>8}{' !' if bad else '  '}  {first}")
+        lines += [f"{'':<48}{c.grade_id}: {summary(c.message, 90)}" for c in lost[1:]]
+    return "\n".join(lines), mismatches
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bn_helpers.grading {autograde,feedback,report} ASSIGNMENT``: nbgrader, then the gradebook read back.
+
+    Exits 1 if nbgrader fails or any submitted notebook is missing from the
+    gradebook, which nbgrader's own exit code does not tell.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bn_helpers.grading", description=main.__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["autograde", "feedback", "report"])
+    parser.add_argument("assignment")
+    parser.add_argument("--course", type=Path, default=REPO, help="course root (default: this repository)")
+    args = parser.parse_args(argv)
+    try:
+        if args.step == "autograde":
+            autograde(args.course, args.assignment)
+        elif args.step == "feedback":
+            files = generate_feedback(args.course, args.assignment)
+            print(f"feedback: {len(files)} files under {args.course / GRADING / 'feedback'}")
+        print(report(results(args.course, args.assignment))[0])
+    except GradingError as exc:
+        print(f"grading failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

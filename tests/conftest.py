@@ -10,3 +10,4 @@ matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helpers such as mistakes_02
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugpy warning in kernels
+os.environ.pop("NBGRADER_DB_URL", None)  # tests grade into their own SQLite gradebooks
