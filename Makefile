@@ -7,9 +7,9 @@ STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # Jupyter refuses to start as root without --allow-root (containers, CI); harmless otherwise.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-LAB_FLAGS ?= --ServerApp.allow_root=True --no-browser --notebook-dir=notebooks
+LAB_FLAGS ?= --ServerApp.allow_root=True --no-browser
 
-.PHONY: lab instructor test release demo bench clean-venv
+.PHONY: lab instructor test release demo clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,11 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 ## make lab: open the course in JupyterLab, student view (no nbgrader instructor panels)
 lab: $(STAMP)
-	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/student $(BIN)/jupyter lab $(LAB_FLAGS)
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/student $(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
 
 ## make instructor: JupyterLab on the whole course with formgrader and Create Assignment
 instructor: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.allow_root=True --no-browser
+	$(BIN)/jupyter lab $(LAB_FLAGS)
 
 ## make test: install with the test extra and run the whole suite
 test: $(TEST_STAMP)
