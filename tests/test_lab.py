@@ -29,9 +29,9 @@ def _get(url: str) -> tuple[int, str]:
         return e.code, ""
 
 
-def _serve(target: str, port: int):
+def _serve(target: str, port: int, folder):
     """Start `make <target>` on a port; yield (base_url, token, output so far)."""
-    log = open(ROOT / ".pytest_cache" / f"lab-{target}.log", "w+")
+    log = open(folder / f"{target}.log", "w+")
     flags = f"--ServerApp.allow_root=True --no-browser --port={port} --ServerApp.port_retries=0"
     proc = subprocess.Popen(["make", "-s", target, f"LAB_FLAGS={flags}"], cwd=ROOT, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -56,8 +56,8 @@ def _stop(proc):
     proc.wait(timeout=30)
 
 
-def test_make_lab_is_the_student_view():
-    proc, base, token, _ = _serve("lab", _free_port())
+def test_make_lab_is_the_student_view(tmp_path):
+    proc, base, token, _ = _serve("lab", _free_port(), tmp_path)
     try:
         status, page = _get(f"{base}/lab?token={token}")
         assert status == 200
@@ -71,8 +71,8 @@ def test_make_lab_is_the_student_view():
         _stop(proc)
 
 
-def test_make_instructor_shows_formgrader():
-    proc, base, token, _ = _serve("instructor", _free_port())
+def test_make_instructor_shows_formgrader(tmp_path):
+    proc, base, token, _ = _serve("instructor", _free_port(), tmp_path)
     try:
         status, page = _get(f"{base}/lab?token={token}")
         assert status == 200
