@@ -3,6 +3,7 @@
 Modules, one job each:
 
 * ``numerics``  — reference batch-norm numerics (forward, cache, statistics);
+* ``norms``     — backward passes; spatial batch, layer, instance, group norm;
 * ``gradcheck`` — numerical gradients and ``rel_error``;
 * ``data``      — the worked example, the seed's table, the digits split;
 * ``plots``     — plotting helpers (take an ``ax``, return it);

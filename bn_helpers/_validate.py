@@ -70,3 +70,36 @@ def check_batch(count: int, name: str = "x") -> None:
             f"{name}: expected more than 1 value per feature in training mode; got {count}. "
             "The batch variance of a single value is 0 and its normalized value is always 0."
         )
+
+
+def check_same_shape(arr: NDArray, name: str, shape: tuple[int, ...], like: str = "x") -> None:
+    """Raise ``ValueError`` unless ``arr`` has ``shape`` (that of ``like``).
+
+    "dout must have the shape of x, (4, 3); got shape (3, 4)".
+    """
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have the shape of {like}, {tuple(shape)}; got shape {arr.shape}")
+
+
+def check_groups(channels: int, groups) -> int:
+    """Return ``groups`` as an int that divides ``channels``.
+
+    Raises
+    ------
+    TypeError
+        If ``groups`` is not an integer.
+    ValueError
+        If ``groups < 1`` or if it does not divide the channels: "the number
+        of channels C must be divisible by the number of groups G; got C=6, G=4".
+    """
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"G (number of groups) must be an integer; got {type(groups).__name__}")
+    groups = int(groups)
+    if groups < 1:
+        raise ValueError(f"G (number of groups) must be >= 1; got G={groups}")
+    if channels % groups:
+        raise ValueError(
+            "the number of channels C must be divisible by the number of groups G; "
+            f"got C={channels}, G={groups}"
+        )
+    return groups
