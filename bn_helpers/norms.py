@@ -45,6 +45,7 @@ __all__ = [
     "layernorm_forward", "layernorm_backward",
     "instancenorm_forward", "instancenorm_backward",
     "groupnorm_forward", "groupnorm_backward",
+    "RenormCache", "batch_renorm_forward", "batch_renorm_backward",
 ]
 
 
@@ -560,3 +561,108 @@ def groupnorm_backward(dout, cache: NormCache) -> tuple[NDArray, NDArray, NDArra
         If ``dout`` is not shaped like ``x`` or the cache comes from another forward.
     """
     return _backward("groupnorm", dout, cache)
+
+
+# --------------------------------------------------------------------------
+# Batch renormalization (Ioffe 2017)
+# --------------------------------------------------------------------------
+
+
+class RenormCache(NamedTuple):
+    """Cache of :func:`batch_renorm_forward`: the plain BN cache plus ``r``, ``d`` (D,) and the output's ``x_hat``."""
+
+    bn: BatchNormCache
+    r: NDArray
+    d: NDArray
+    x_hat: NDArray
+
+
+def batch_renorm_forward(x, gamma, beta, running_mean, running_var, r_max: float = 3.0,
+                         d_max: float = 5.0, eps: float = 1e-5) -> tuple[NDArray, RenormCache]:
+    """Batch renormalization, training mode: BN corrected toward the running statistics.
+
+    With ``sigma_B = sqrt(var_B + eps)`` and ``sigma = sqrt(running_var + eps)``::
+
+        r = clip(sigma_B / sigma, 1 / r_max, r_max)
+        d = clip((mean_B - running_mean) / sigma, -d_max, d_max)
+        x_hat = (x - mean_B) / sigma_B * r + d,      out = gamma * x_hat + beta
+
+    ``r`` and ``d`` are treated as constants in the backward pass. With
+    ``r_max = 1`` and ``d_max = 0`` this is batch norm.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, D)
+    gamma, beta, running_mean, running_var : array_like, shape (D,)
+    r_max : float >= 1, default 3.0
+    d_max : float >= 0, default 5.0
+        The paper's final values (it ramps them up from 1 and 0 during training).
+    eps : float, default 1e-5
+
+    Returns
+    -------
+    out : ndarray, shape (N, D)
+    cache : RenormCache
+
+    Raises
+    ------
+    ValueError
+        As :func:`~bn_helpers.numerics.batchnorm_forward`, and if r_max < 1 or d_max < 0.
+
+    Notes
+    -----
+    The paper keeps a moving average of ``sigma``; here ``sigma`` comes from
+    ``running_var`` kept with PyTorch's convention
+    (:func:`bn_helpers.stats.update_running_stats`), so that with r_max=1,
+    d_max=0 the running statistics also match plain BN.
+
+    References
+    ----------
+    Ioffe, "Batch Renormalization: Towards Reducing Minibatch Dependence in
+    Batch-Normalized Models", arXiv:1702.03275, Section 3 and Algorithm 1.
+    """
+    if not r_max >= 1 or not d_max >= 0:
+        raise ValueError(f"r_max must be >= 1 and d_max >= 0; got r_max={r_max}, d_max={d_max}")
+    _, bn = batchnorm_forward(x, gamma, beta, eps)
+    d_shape = bn.mean.shape
+    running_mean = as_param(running_mean, "running_mean", d_shape, bn.x.dtype)
+    running_var = as_param(running_var, "running_var", d_shape, bn.x.dtype)
+    sigma = np.sqrt(running_var.astype(np.float64) + eps)
+    r = np.clip(1.0 / (bn.inv_std * sigma), 1.0 / r_max, r_max).astype(bn.x.dtype)
+    d = np.clip((bn.mean - running_mean) / sigma, -d_max, d_max).astype(bn.x.dtype)
+    x_hat = bn.x_hat * r + d
+    return bn.gamma * x_hat + bn.beta, RenormCache(bn, r, d, x_hat)
+
+
+def batch_renorm_backward(dout, cache: RenormCache) -> tuple[NDArray, NDArray, NDArray]:
+    """Backward of :func:`batch_renorm_forward`, with ``r`` and ``d`` held constant.
+
+    ``dx`` is the BN backward of ``dout * gamma * r``; ``dgamma = sum(dout * x_hat)``
+    with the renormalized ``x_hat``; ``dbeta = sum(dout)``.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, D)
+    cache : RenormCache
+
+    Returns
+    -------
+    dx : ndarray (N, D); dgamma, dbeta : ndarray (D,)
+
+    Raises
+    ------
+    TypeError
+        If ``cache`` is not a ``RenormCache``.
+
+    References
+    ----------
+    Ioffe, arXiv:1702.03275, Algorithm 1 ("r and d are treated as constants").
+    """
+    if not isinstance(cache, RenormCache):
+        raise TypeError(f"cache must be the RenormCache returned by batch_renorm_forward; got {type(cache).__name__}")
+    dout = _bn_inputs(dout, cache.bn)
+    dtype = cache.bn.x.dtype
+    dbeta = dout.sum(axis=0, dtype=np.float64)
+    dgamma = (dout * cache.x_hat).sum(axis=0, dtype=np.float64)
+    dx = normalize_backward(dout * (cache.bn.gamma * cache.r), cache.bn.x_hat, cache.bn.inv_std[None, :], (0,))
+    return dx.astype(dtype), dgamma.astype(dtype), dbeta.astype(dtype)
