@@ -720,7 +720,7 @@ def fit(model: Module, X, y, *, steps: int | None = None, epochs: int | None = N
     dict
         ``"loss"``: list of the training loss of each step (before its update);
         ``"eval_step"`` and ``"test_acc"``: lists of the steps evaluated and the
-        accuracies there; ``"seconds"``: wall time of the loop.
+        accuracies there; ``"seconds"``: wall time of the loop, evaluations included.
 
     Raises
     ------

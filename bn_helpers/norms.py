@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._validate import as_float_array, as_param, check_batch, check_groups, check_same_shape
-from .numerics import BatchNormCache, batchnorm_forward, normalize
+from .numerics import BatchNormCache, batchnorm_forward, normalize, sum_over
 
 __all__ = [
     "NormCache", "normalize_backward",
@@ -53,7 +53,7 @@ class NormCache(NamedTuple):
     """What a forward pass of this module keeps for its backward pass.
 
     Fields: ``kind`` the name of the forward that made it (e.g.
-    ``"groupnorm"``); ``x`` the input (a copy) and ``x_hat`` the normalized
+    ``"groupnorm"``); ``x`` the input (a reference, not a copy: do not change it before the backward) and ``x_hat`` the normalized
     input, both shaped like ``x``; ``mean``, ``var`` (biased) and
     ``inv_std = 1 / sqrt(var + eps)``, one value per normalized group, e.g.
     (C,) for spatial BN, (N,) for layer norm, (N, C) for instance norm and
@@ -106,13 +106,35 @@ def normalize_backward(dx_hat, x_hat, inv_std, axes: tuple[int, ...]) -> NDArray
     Ioffe & Szegedy, arXiv:1502.03167, Section 3 (the chain rule below
     Algorithm 1), simplified into one line.
     """
-    dtype = np.result_type(x_hat)
-    dx_hat, x_hat, inv_std = (np.asarray(a, dtype=np.float64) for a in (dx_hat, x_hat, inv_std))
+    dx_hat, x_hat = np.asarray(dx_hat), np.asarray(x_hat)
     m = int(np.prod([x_hat.shape[a] for a in axes]))
-    sum_dx_hat = dx_hat.sum(axis=axes, keepdims=True)
-    sum_dx_hat_x_hat = (dx_hat * x_hat).sum(axis=axes, keepdims=True)
-    dx = inv_std / m * (m * dx_hat - sum_dx_hat - x_hat * sum_dx_hat_x_hat)
-    return dx.astype(dtype)
+    return _combine(dx_hat, x_hat, np.asarray(inv_std, x_hat.dtype),
+                    sum_over(dx_hat, axes) / m, sum_over(dx_hat, axes, x_hat) / m)
+
+
+def _combine(g: NDArray, x_hat: NDArray, scale: NDArray, mean_g: NDArray, mean_gx: NDArray) -> NDArray:
+    """``scale * (g - mean_g - x_hat * mean_gx)``, building one new array and no other temporary."""
+    dtype = x_hat.dtype
+    dx = np.multiply(x_hat, mean_gx.astype(dtype))
+    dx += mean_g.astype(dtype)
+    np.subtract(g, dx, out=dx)
+    dx *= scale.astype(dtype)
+    return dx
+
+
+def _bn_dx(dout: NDArray, x_hat: NDArray, gamma_b: NDArray, inv_std_b: NDArray, axes: tuple[int, ...]):
+    """The batch-norm backward when the statistics and gamma share their axes (BN, spatial BN).
+
+    Then ``sum(dx_hat) = gamma * dbeta`` and ``sum(dx_hat * x_hat) = gamma * dgamma``,
+    so ``dx = gamma * inv_std * (dout - dbeta / M - x_hat * dgamma / M)``:
+    two reductions and one new array in all (``gamma_b``, ``inv_std_b`` are
+    broadcastable, size 1 along ``axes``).
+    """
+    m = int(np.prod([x_hat.shape[a] for a in axes]))
+    dbeta = sum_over(dout, axes)
+    dgamma = sum_over(dout, axes, x_hat)
+    dx = _combine(dout, x_hat, gamma_b * inv_std_b, dbeta / m, dgamma / m)
+    return dx, dgamma.reshape(-1), dbeta.reshape(-1)
 
 
 # --------------------------------------------------------------------------
@@ -243,12 +265,8 @@ def batchnorm_backward_compact(dout, cache: BatchNormCache) -> tuple[NDArray, ND
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Section 3.
     """
-    dout = _bn_inputs(dout, cache)
-    dtype = cache.x.dtype
-    dbeta = dout.sum(axis=0, dtype=np.float64)
-    dgamma = (dout * cache.x_hat).sum(axis=0, dtype=np.float64)
-    dx = normalize_backward(dout * cache.gamma, cache.x_hat, cache.inv_std[None, :], (0,))
-    return dx.astype(dtype), dgamma.astype(dtype), dbeta.astype(dtype)
+    dout = _bn_inputs(dout, cache).astype(cache.x.dtype, copy=False)
+    return _bn_dx(dout, cache.x_hat, cache.gamma[None, :], cache.inv_std[None, :], (0,))
 
 
 # --------------------------------------------------------------------------
@@ -263,9 +281,10 @@ def _forward(kind: str, x: NDArray, gamma, beta, eps: float, view: tuple[int, ..
     beta = as_param(beta, "beta", (x.shape[1],), x.dtype)
     x_hat, mean, var, inv_std = normalize(x.reshape(view), axes, eps)
     x_hat = x_hat.reshape(x.shape)
-    out = gamma.reshape(param_shape) * x_hat + beta.reshape(param_shape)
+    out = np.multiply(x_hat, gamma.reshape(param_shape))
+    out += beta.reshape(param_shape)
     stats = (s.squeeze(axis=axes) for s in (mean, var, inv_std))
-    return out, NormCache(kind, x.copy(), x_hat, *stats, gamma.copy(), beta.copy(), float(eps), view, axes)
+    return out, NormCache(kind, x, x_hat, *stats, gamma.copy(), beta.copy(), float(eps), view, axes)
 
 
 def _backward(kind: str, dout, cache: NormCache) -> tuple[NDArray, NDArray, NDArray]:
@@ -279,8 +298,12 @@ def _backward(kind: str, dout, cache: NormCache) -> tuple[NDArray, NDArray, NDAr
     check_same_shape(dout, "dout", x.shape)
     not_channel = (0,) + tuple(range(2, x.ndim))
     param_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    dbeta = dout.sum(axis=not_channel, dtype=np.float64)
-    dgamma = (dout * cache.x_hat).sum(axis=not_channel, dtype=np.float64)
+    dout = dout.astype(x.dtype, copy=False)
+    if cache.view == x.shape and tuple(cache.axes) == not_channel:  # spatial BN: the shortcut of _bn_dx
+        inv_std = np.expand_dims(cache.inv_std, cache.axes)
+        return _bn_dx(dout, cache.x_hat, cache.gamma.reshape(param_shape), inv_std, not_channel)
+    dbeta = sum_over(dout, not_channel).reshape(-1)
+    dgamma = sum_over(dout, not_channel, cache.x_hat).reshape(-1)
     dx_hat = (dout * cache.gamma.reshape(param_shape)).reshape(cache.view)
     inv_std = np.expand_dims(cache.inv_std, cache.axes)
     dx = normalize_backward(dx_hat, cache.x_hat.reshape(cache.view), inv_std, cache.axes)

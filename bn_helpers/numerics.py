@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from ._validate import as_float_array, as_param, check_batch, check_eps
 
-__all__ = ["BatchNormCache", "batch_mean", "batch_variance", "normalize", "batchnorm_forward"]
+__all__ = ["BatchNormCache", "batch_mean", "batch_variance", "normalize", "sum_over", "batchnorm_forward"]
 
 
 class BatchNormCache(NamedTuple):
@@ -49,17 +49,50 @@ class BatchNormCache(NamedTuple):
     eps: float
 
 
-def _mean_var(x: NDArray, axes: tuple[int, ...]) -> tuple[NDArray, NDArray]:
-    """Mean and biased variance over ``axes`` (kept as size-1 dimensions).
+def _letters(ndim: int) -> str:  # einsum subscripts
+    return "abcdefghijklmnop"[:ndim]
 
-    Two passes, accumulated in float64, then cast back to ``x.dtype``: the
-    one-pass formula E[x^2] - E[x]^2 cancels catastrophically when the mean is
-    large (in float32 it returns negative variances for 1e4 + 1e-2 noise).
+
+def sum_over(a: NDArray, axes: tuple[int, ...], b: NDArray | None = None) -> NDArray:
+    """``sum(a)`` or ``sum(a * b)`` over ``axes``, keeping them as size-1 dimensions.
+
+    Written with ``np.einsum``: it reads its operands once, never builds the
+    product ``a * b`` in memory, and accumulates in blocks, which in float32
+    is about a hundred times more accurate than ``np.sum`` along a strided axis.
     """
-    x64 = x.astype(np.float64, copy=False)
-    mean = x64.mean(axis=axes, keepdims=True)
-    var = np.square(x64 - mean).mean(axis=axes, keepdims=True)
-    return mean.astype(x.dtype), var.astype(x.dtype)
+    idx = _letters(a.ndim)
+    keep = "".join(c for i, c in enumerate(idx) if i not in axes)
+    ops = (a,) if b is None else (a, b)
+    total = np.einsum(",".join([idx] * len(ops)) + "->" + keep, *ops)
+    return np.expand_dims(total, axes)
+
+
+def _mean_var(x: NDArray, axes: tuple[int, ...]) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """Mean, biased variance, the centered values and the centering's error, over ``axes``.
+
+    Two passes: the mean, then the squares of ``c = x - mean``. When the mean
+    is large next to the spread, rounding the mean leaves ``c`` off-centre by
+    ``drift = mean(c)``; one more pass measures it and corrects the variance,
+    ``var = mean(c^2) - drift^2`` (the corrected two-pass algorithm of Chan,
+    Golub & LeVeque, 1983). The one-pass formula E[x^2] - E[x]^2 cancels
+    catastrophically instead: in float32 it returns negative variances for
+    data 1e4 + 1e-2 noise.
+
+    Returns ``mean``, ``var`` (keepdims shape, dtype of ``x``), ``centered``
+    (a new array ``x - mean``) and ``drift`` (float64, keepdims shape).
+    """
+    n = int(np.prod([x.shape[a] for a in axes]))
+    mean = (sum_over(x, axes) / n).astype(x.dtype)
+    centered = x - mean
+    var = sum_over(centered, axes, centered).astype(np.float64) / n
+    eps = np.finfo(x.dtype).eps
+    rounding = 8 * eps * np.abs(mean.astype(np.float64))  # how far off-centre c can be
+    if np.any(rounding**2 > eps * var):
+        drift = sum_over(centered, axes).astype(np.float64) / n
+        var -= drift * drift
+    else:
+        drift = np.zeros_like(var)
+    return mean, np.maximum(var, 0).astype(x.dtype), centered, drift
 
 
 def normalize(x: NDArray, axes: tuple[int, ...], eps: float = 1e-5) -> tuple[NDArray, NDArray, NDArray, NDArray]:
@@ -78,16 +111,20 @@ def normalize(x: NDArray, axes: tuple[int, ...], eps: float = 1e-5) -> tuple[NDA
 
     Returns
     -------
-    x_hat : ndarray, same shape and dtype as ``x``
+    x_hat : ndarray, same shape and dtype as ``x`` (a new array)
     mean, var, inv_std : ndarray
-        Statistics with ``keepdims=True`` shape; ``var`` is biased (divided by
-        the number of values averaged), ``inv_std = 1 / sqrt(var + eps)``.
+        Statistics with ``keepdims=True`` shape, dtype of ``x``; ``var`` is
+        biased (divided by the number of values averaged),
+        ``inv_std = 1 / sqrt(var + eps)``.
     """
     eps = check_eps(eps)
-    mean, var = _mean_var(x, axes)
-    inv_std = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x.dtype)
-    x_hat = (x - mean) * inv_std
-    return x_hat, mean, var, inv_std
+    mean, var, x_hat, drift = _mean_var(x, axes)
+    inv_std64 = 1.0 / np.sqrt(var.astype(np.float64) + eps)
+    x_hat *= inv_std64.astype(x.dtype)  # in place: x_hat was x - mean
+    shift = drift * inv_std64
+    if np.abs(shift).max(initial=0.0) > 4 * np.finfo(x.dtype).eps:  # a large mean: undo its rounding
+        x_hat -= shift.astype(x.dtype)
+    return x_hat, (mean + drift).astype(x.dtype), var, inv_std64.astype(x.dtype)
 
 
 def batch_mean(x) -> NDArray:
@@ -116,7 +153,7 @@ def batch_mean(x) -> NDArray:
     array([1.12])
     """
     x = as_float_array(x, "x", (2,))
-    return _mean_var(x, (0,))[0][0]
+    return normalize(x, (0,))[1][0]
 
 
 def batch_variance(x) -> NDArray:
@@ -148,7 +185,7 @@ def batch_variance(x) -> NDArray:
     array([2.8376])
     """
     x = as_float_array(x, "x", (2,))
-    return _mean_var(x, (0,))[1][0]
+    return normalize(x, (0,))[2][0]
 
 
 def batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, BatchNormCache]:
@@ -172,7 +209,9 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, Batch
     -------
     out : ndarray, shape (N, D), dtype of ``x``
     cache : BatchNormCache
-        What the backward pass needs; ``x`` is not changed in place.
+        What the backward pass needs. ``x`` is not changed; the cache refers
+        to it (as PyTorch's autograd saves its input), so do not change ``x``
+        in place before the backward pass.
 
     Raises
     ------
@@ -196,6 +235,7 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, Batch
     gamma = as_param(gamma, "gamma", (d,), x.dtype)
     beta = as_param(beta, "beta", (d,), x.dtype)
     x_hat, mean, var, inv_std = normalize(x, (0,), eps)
-    out = gamma * x_hat + beta
-    cache = BatchNormCache(x.copy(), x_hat, mean[0], var[0], inv_std[0], gamma.copy(), beta.copy(), float(eps))
+    out = np.multiply(x_hat, gamma)
+    out += beta
+    cache = BatchNormCache(x, x_hat, mean[0], var[0], inv_std[0], gamma.copy(), beta.copy(), float(eps))
     return out, cache

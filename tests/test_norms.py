@@ -62,8 +62,7 @@ def test_dtype_preserved_and_inputs_untouched(name, dtype):
     assert grads[0].shape == shape and grads[1].shape == grads[2].shape == (shape[1],)
     for before, after in zip(saved, (x, gamma, beta, dout)):
         assert np.array_equal(before, after)
-    x[...] = 0.0  # the cache holds its own copy
-    assert np.array_equal(cache.x, saved[0])
+    assert getattr(cache, "x", None) is x or cache.bn.x is x  # a reference, as PyTorch saves inputs: no copy pass
 
 
 def test_float32_gradient_close_to_float64():
