@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 LAB_FLAGS ?= --ServerApp.allow_root=True --no-browser
 
-.PHONY: lab instructor test release demo clean-venv
+.PHONY: lab instructor test release demo bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ release: $(STAMP)
 ## make demo: the instructor pipeline (autograde, feedback, grade table) on the sample class
 demo: $(STAMP)
 	$(BIN)/python -m bn_helpers.demo
+
+## make bench: time the normalizations (ms, memory passes, ratio to torch on one thread if installed)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_norms.py
 
 clean-venv:
 	rm -rf $(VENV)

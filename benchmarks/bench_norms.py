@@ -28,9 +28,14 @@ from bn_helpers import norms, numerics  # noqa: E402
 SHAPES = [(256, 1024), (64, 64, 32, 32), (8, 256, 56, 56)]
 
 
+def _params(c: int):
+    rng = np.random.default_rng(1)
+    return rng.uniform(0.5, 2, c).astype(np.float32), rng.normal(0, 1, c).astype(np.float32)
+
+
 def _ours(x, dout):
     c = x.shape[1]
-    g, b = np.ones(c, x.dtype), np.zeros(c, x.dtype)
+    g, b = _params(c)
     groups = 32 if c >= 32 else c
     if x.ndim == 2:
         fwd = lambda: numerics.batchnorm_forward(x, g, b)  # noqa: E731
@@ -65,7 +70,8 @@ def _torch(x, dout):
     c = x.shape[1]
     groups = 32 if c >= 32 else c
     tx = torch.from_numpy(x).requires_grad_()
-    tg, tb = torch.ones(c, requires_grad=True), torch.zeros(c, requires_grad=True)
+    g, b = _params(c)
+    tg, tb = torch.from_numpy(g).requires_grad_(), torch.from_numpy(b).requires_grad_()
     td = torch.from_numpy(dout)
     F = torch.nn.functional
 

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._validate import as_float_array, as_param, check_batch, check_groups, check_same_shape
-from .numerics import BatchNormCache, batchnorm_forward, normalize, sum_over
+from .numerics import BatchNormCache, batchnorm_forward, normalize_affine, sum_over
 
 __all__ = [
     "NormCache", "normalize_backward",
@@ -276,13 +276,13 @@ def batchnorm_backward_compact(dout, cache: BatchNormCache) -> tuple[NDArray, ND
 
 def _forward(kind: str, x: NDArray, gamma, beta, eps: float, view: tuple[int, ...], axes: tuple[int, ...]):
     """Normalize ``x.reshape(view)`` over ``axes``, then scale and shift per entry of axis 1."""
-    param_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     gamma = as_param(gamma, "gamma", (x.shape[1],), x.dtype)
     beta = as_param(beta, "beta", (x.shape[1],), x.dtype)
-    x_hat, mean, var, inv_std = normalize(x.reshape(view), axes, eps)
-    x_hat = x_hat.reshape(x.shape)
-    out = np.multiply(x_hat, gamma.reshape(param_shape))
-    out += beta.reshape(param_shape)
+    k = len(view) - (x.ndim - 2)  # the parameters vary along axes 1..k-1 of the view
+    param_view = (1,) + tuple(view[1:k]) + (1,) * (len(view) - k)
+    out, x_hat, mean, var, inv_std = normalize_affine(
+        x.reshape(view), axes, gamma.reshape(param_view), beta.reshape(param_view), eps)
+    out, x_hat = out.reshape(x.shape), x_hat.reshape(x.shape)
     stats = (s.squeeze(axis=axes) for s in (mean, var, inv_std))
     return out, NormCache(kind, x, x_hat, *stats, gamma.copy(), beta.copy(), float(eps), view, axes)
 
