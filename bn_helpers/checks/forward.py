@@ -1,164 +1,17 @@
-"""Checks that teach: the tests behind every graded function.
-
-Each ``checks.<name>(fn)`` runs a student's function on a few cases and
-returns ``None`` when it behaves like the reference. Otherwise it raises
-``AssertionError`` whose message names the likely mistake, found by comparing
-the student's output with the outputs of known wrong implementations
-(unbiased variance, eps outside the square root, the wrong axis, ...).
-
-``hidden=True`` adds what the autograder runs on top: random shapes, float32
-and float64, a float32 batch with a large mean (where E[x^2] - E[x]^2 goes
-negative), and a check that the function is the student's own code rather
-than a call into ``bn_helpers.numerics``.
-
-Every call of student code is bounded in time (:data:`TIME_BUDGET` seconds),
-so an infinite loop fails one test quickly instead of eating the grading run.
-"""
+"""Checks of assignment 02_forward: batch_mean, batch_variance, batchnorm_forward, undo_params."""
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import sys
-import threading
-from typing import Any, Callable, Iterator
+from typing import Callable
 
 import numpy as np
-from numpy.typing import NDArray
 
-from . import numerics
-from .data import WORKED_BETA, WORKED_GAMMA, worked_example
+from .. import numerics
+from ..data import WORKED_BETA, WORKED_GAMMA, worked_example
+from ._common import (as_array, call, close, diagnose, expect_dtype, expect_shape, get_field, large_mean_batch,
+                      own_code, random_cases, tolerance, unchanged)
 
-__all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "TIME_BUDGET"]
+__all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params"]
 
-#: Seconds one call of student code may take before the check gives up.
-TIME_BUDGET = 5.0
-
-_REFERENCE_FILES = {os.path.abspath(numerics.__file__)}
-
-
-# --------------------------------------------------------------------------
-# Calling student code: bounded in time, exceptions turned into hints
-# --------------------------------------------------------------------------
-
-
-class _OutOfTime(BaseException):
-    """Raised inside student code when its time budget is spent."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:  # e.g. Windows: no SIGALRM; nbgrader's cell timeout still applies
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise _OutOfTime()
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def _describe(args: tuple) -> str:
-    parts = []
-    for a in args:
-        if isinstance(a, np.ndarray):
-            parts.append(f"array of shape {a.shape} ({a.dtype})")
-        else:
-            parts.append(repr(a))
-    return ", ".join(parts)
-
-
-def _call(fn: Callable, name: str, *args, **kwargs) -> Any:
-    """Call student code with a time budget; turn its errors into hints."""
-    try:
-        with _time_limit(TIME_BUDGET):
-            return fn(*args, **kwargs)
-    except _OutOfTime:
-        raise AssertionError(
-            f"{name} did not return within {TIME_BUDGET:g} s on ({_describe(args)}). "
-            "Is there a loop that never ends? Batch norm needs no Python loop at all: "
-            "use NumPy operations along axis 0."
-        ) from None
-    except NotImplementedError:
-        raise AssertionError(
-            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
-        ) from None
-    except Exception as exc:
-        raise AssertionError(
-            f"{name} raised {type(exc).__name__}: {exc}\n  when called with ({_describe(args)}). "
-            "Check the shapes of your intermediate results: per-feature statistics over the "
-            "batch have shape (D,) and come from axis=0."
-        ) from exc
-
-
-def _as_array(value, name: str, what: str) -> NDArray:
-    if not isinstance(value, (np.ndarray, np.generic, float, int, list, tuple)):
-        raise AssertionError(f"{name} must return {what} as a NumPy array; got {type(value).__name__}")
-    return np.asarray(value)
-
-
-def _expect_shape(arr: NDArray, shape: tuple, name: str, what: str, hint: str = "") -> None:
-    if arr.shape != shape:
-        raise AssertionError(
-            f"{name}: {what} has shape {arr.shape}; expected {shape}. {hint}".rstrip()
-        )
-
-
-def _expect_dtype(arr: NDArray, dtype, name: str, what: str) -> None:
-    if arr.dtype != dtype:
-        raise AssertionError(
-            f"{name}: {what} has dtype {arr.dtype} but the input was {np.dtype(dtype)}; "
-            "keep the input's dtype (avoid np.float64(...) constants and astype)."
-        )
-
-
-def _unchanged(before: dict[str, NDArray], after: dict[str, NDArray], name: str) -> None:
-    for arg, old in before.items():
-        if not np.array_equal(old, after[arg], equal_nan=True):
-            raise AssertionError(
-                f"{name} changed its argument `{arg}` in place (for example `{arg} -= ...` or "
-                f"`{arg}[...] = ...`). The caller still needs it: compute into a new array, "
-                f"e.g. `x_centered = x - mean`."
-            )
-
-
-@contextlib.contextmanager
-def _watch_reference() -> Iterator[list[str]]:
-    """Record calls into ``bn_helpers.numerics`` made while the block runs."""
-    seen: list[str] = []
-
-    def profiler(frame, event, arg):
-        if event == "call" and os.path.abspath(frame.f_code.co_filename) in _REFERENCE_FILES:
-            seen.append(frame.f_code.co_name)
-
-    old = sys.getprofile()
-    sys.setprofile(profiler)
-    try:
-        yield seen
-    finally:
-        sys.setprofile(old)
-
-
-def _own_code(fn: Callable, name: str, *args) -> None:
-    with _watch_reference() as seen:
-        _call(fn, name, *args)
-    if seen:
-        raise AssertionError(
-            f"{name} calls bn_helpers' reference code ({', '.join(sorted(set(seen)))}). "
-            "The exercise is to write it yourself with NumPy."
-        )
-
-
-# --------------------------------------------------------------------------
-# Known mistakes: each maps (x, gamma, beta, eps) to what that mistake returns
-# --------------------------------------------------------------------------
 
 def _stats(x, axis=0, ddof=0):
     x64 = np.asarray(x, dtype=np.float64)
@@ -218,46 +71,6 @@ _FORWARD_MISTAKES: list[tuple[str, Callable]] = [
 ]
 
 
-def _diagnose(got: NDArray, x, gamma, beta, eps, mistakes, tol=1e-3) -> str | None:
-    """The message of the known mistake whose output is closest to ``got``, if any is close."""
-    best, best_err = None, tol
-    got = np.asarray(got, dtype=np.float64)
-    for message, wrong in mistakes:
-        with np.errstate(all="ignore"):
-            candidate = wrong(x, gamma, beta, eps)
-        if candidate.shape != got.shape:
-            continue
-        err = float(np.max(np.abs(got - candidate) / (np.abs(candidate) + 1e-3), initial=0.0))
-        if err <= best_err:
-            best, best_err = message, err
-    return best
-
-
-def _close(got: NDArray, expected: NDArray, rtol: float, atol: float) -> bool:
-    return got.shape == expected.shape and bool(
-        np.allclose(got.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol)
-    )
-
-
-def _tolerance(dtype) -> tuple[float, float]:
-    return (1e-4, 1e-5) if np.dtype(dtype) == np.float32 else (1e-7, 1e-9)
-
-
-def _random_cases(seed: int, count: int = 6) -> Iterator[NDArray]:
-    """Random (N, D) batches, N from 2 to 64 and D from 1 to 20, float64 and float32."""
-    rng = np.random.default_rng(seed)
-    for k in range(count):
-        n, d = int(rng.integers(2, 65)), int(rng.integers(1, 21))
-        x = rng.normal(rng.normal(0, 3, d), rng.uniform(0.1, 5, d), size=(n, d))
-        yield x.astype(np.float32 if k % 2 else np.float64)
-
-
-def _large_mean_batch() -> NDArray:
-    """float32 data with mean 1e4 and noise 1e-2: E[x^2] - E[x]^2 returns garbage here."""
-    rng = np.random.default_rng(2015)
-    return (1e4 + 1e-2 * rng.standard_normal((64, 8))).astype(np.float32)
-
-
 # --------------------------------------------------------------------------
 # The checks
 # --------------------------------------------------------------------------
@@ -268,11 +81,11 @@ def _check_statistic(fn, name, reference, ddof_hint, hidden):
     x = rng.normal(2.0, 3.0, size=(6, 4))
     cases = [worked_example(), x]
     if hidden:
-        cases += list(_random_cases(31))
+        cases += list(random_cases(31))
     for case in cases:
         before = case.copy()
-        got = _as_array(_call(fn, name, case), name, "the statistic")
-        _unchanged({"x": before}, {"x": case}, name)
+        got = as_array(call(fn, name, case), name, "the statistic")
+        unchanged({"x": before}, {"x": case}, name)
         n, d = case.shape
         expected = reference(case)
         if got.shape == (n,) and n != d:
@@ -282,18 +95,18 @@ def _check_statistic(fn, name, reference, ddof_hint, hidden):
         if got.ndim == 0 or got.shape == (1, d):
             hint = ("Did you forget axis=0?" if got.ndim == 0 else
                     "Drop keepdims=True (or index [0]) to return shape (D,).")
-            _expect_shape(got, (d,), name, "the result", hint)
-        _expect_shape(got, (d,), name, "the result", "Use axis=0.")
+            expect_shape(got, (d,), name, "the result", hint)
+        expect_shape(got, (d,), name, "the result", "Use axis=0.")
         if hidden:
-            _expect_dtype(got, case.dtype, name, "the result")
-        rtol, atol = _tolerance(case.dtype)
-        if not _close(got, expected, rtol, atol):
+            expect_dtype(got, case.dtype, name, "the result")
+        rtol, atol = tolerance(case.dtype)
+        if not close(got, expected, rtol, atol):
             hint = ddof_hint(case, got) or f"wrong values for x of shape {case.shape}."
             raise AssertionError(
                 f"{name}: {hint}\n  x of shape {case.shape}: expected {np.round(expected, 5)}"
                 f"\n  got {np.round(got, 5)}")
     if hidden:
-        _own_code(fn, name, x)
+        own_code(fn, name, x)
 
 
 def _mean_hint(x, got):
@@ -341,8 +154,8 @@ def batch_variance(fn: Callable, hidden: bool = False) -> None:
     name = "batch_variance"
     _check_statistic(fn, name, lambda x: x.astype(np.float64).var(axis=0), _variance_hint, hidden)
     if hidden:
-        x = _large_mean_batch()
-        got = np.asarray(_call(fn, name, x), dtype=np.float64)
+        x = large_mean_batch()
+        got = np.asarray(call(fn, name, x), dtype=np.float64)
         truth = x.astype(np.float64).var(axis=0)
         if got.shape != truth.shape or np.any(got < 0) or not np.allclose(got, truth, rtol=0.15):
             raise AssertionError(
@@ -350,12 +163,6 @@ def batch_variance(fn: Callable, hidden: bool = False) -> None:
                 f"{truth.mean():.1e}; got {np.round(got, 6)}. The one-pass formula E[x^2] - E[x]^2 "
                 "subtracts two numbers near 1e8 and loses every digit in float32 (it can even go "
                 "negative). Subtract the mean first: mean((x - mean)^2).")
-
-
-def _get(cache, field: str):
-    if isinstance(cache, dict):
-        return cache.get(field)
-    return getattr(cache, field, None)
 
 
 def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
@@ -383,16 +190,16 @@ def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
         (x, gamma, beta, 0.5),
     ]
     if hidden:
-        for xr in _random_cases(57):
+        for xr in random_cases(57):
             d = xr.shape[1]
             cases.append((xr, rng.uniform(0.5, 2, d).astype(xr.dtype), rng.normal(0, 1, d).astype(xr.dtype), 1e-5))
     for xc, g, b, eps in cases:
         _check_forward_case(fn, name, xc, g, b, eps, strict_dtype=hidden)
     if hidden:
-        xl = _large_mean_batch()
+        xl = large_mean_batch()
         d = xl.shape[1]
         g, b = np.ones(d, np.float32), np.zeros(d, np.float32)
-        result = _call(fn, name, xl, g, b, eps=1e-5)
+        result = call(fn, name, xl, g, b, eps=1e-5)
         out = np.asarray(result[0], dtype=np.float64) if isinstance(result, tuple) else np.asarray(result)
         expected, _ = numerics.batchnorm_forward(xl.astype(np.float64), g, b, eps=1e-5)
         if out.shape != expected.shape or not np.all(np.isfinite(out)) or not np.allclose(out, expected, atol=0.3):
@@ -400,29 +207,29 @@ def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
                 f"{name}: on float32 data with mean 1e4 and std 1e-2 the output should look like a "
                 "standard normal sample; yours is far off (or NaN). Compute the variance as "
                 "mean((x - mean)^2), not E[x^2] - E[x]^2, which cancels catastrophically in float32.")
-        _own_code(fn, name, x, gamma, beta, 1e-5)
+        own_code(fn, name, x, gamma, beta, 1e-5)
 
 
 def _check_forward_case(fn, name, x, gamma, beta, eps, strict_dtype):
     args = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
-    result = _call(fn, name, args["x"], args["gamma"], args["beta"], eps=eps)
-    _unchanged({"x": x, "gamma": gamma, "beta": beta}, args, name)
+    result = call(fn, name, args["x"], args["gamma"], args["beta"], eps=eps)
+    unchanged({"x": x, "gamma": gamma, "beta": beta}, args, name)
     if not (isinstance(result, tuple) and len(result) == 2):
         raise AssertionError(f"{name} must return a pair (out, cache); got {type(result).__name__}")
-    out = _as_array(result[0], name, "out")
+    out = as_array(result[0], name, "out")
     cache = result[1]
     expected, ref_cache = numerics.batchnorm_forward(x.astype(np.float64), gamma, beta, eps=eps)
-    rtol, atol = _tolerance(x.dtype)
+    rtol, atol = tolerance(x.dtype)
     where = f"x of shape {x.shape} ({x.dtype}), eps={eps:g}"
     if out.shape != x.shape:
-        message = _diagnose(out, x, gamma, beta, eps, _FORWARD_MISTAKES)
+        message = diagnose(out, x, gamma, beta, eps, _FORWARD_MISTAKES)
         raise AssertionError(
             f"{name}: out has shape {out.shape}; it must have the shape of x, {x.shape} ({where}). "
             + (message or "Check that mean and var have shape (D,) (axis=0) so they broadcast over the rows."))
     if strict_dtype:
-        _expect_dtype(out, x.dtype, name, "out")
-    if not _close(out, expected, rtol, atol):
-        message = _diagnose(out, x, gamma, beta, eps, _FORWARD_MISTAKES)
+        expect_dtype(out, x.dtype, name, "out")
+    if not close(out, expected, rtol, atol):
+        message = diagnose(out, x, gamma, beta, eps, _FORWARD_MISTAKES)
         if message is None:
             message = _cache_hint(cache, ref_cache) or (
                 "Compare step by step with the worked example: mean, variance, x_hat, then gamma * x_hat + beta.")
@@ -430,7 +237,7 @@ def _check_forward_case(fn, name, x, gamma, beta, eps, strict_dtype):
             f"{name}: {message}\n  wrong output for {where}: first row expected "
             f"{np.round(expected[0], 6)}, got {np.round(out[0].astype(np.float64), 6)}")
     for field in ("x_hat", "mean", "var"):
-        value = _get(cache, field)
+        value = get_field(cache, field)
         if value is None:
             raise AssertionError(
                 f"{name}: the cache has no field `{field}`. Return "
@@ -438,7 +245,7 @@ def _check_forward_case(fn, name, x, gamma, beta, eps, strict_dtype):
                 "from bn_helpers.numerics: the backward pass (assignment 03) reads it.")
         want = getattr(ref_cache, field)
         got = np.asarray(value)
-        if got.shape != want.shape or not _close(got, want, max(rtol, 1e-6), atol):
+        if got.shape != want.shape or not close(got, want, max(rtol, 1e-6), atol):
             raise AssertionError(
                 f"{name}: cache.{field} is wrong (expected shape {want.shape}, got {got.shape}; "
                 f"expected {np.round(want.ravel()[:4], 4)}, got {np.round(got.ravel()[:4].astype(np.float64), 4)}).")
@@ -447,7 +254,7 @@ def _check_forward_case(fn, name, x, gamma, beta, eps, strict_dtype):
 def _cache_hint(cache, ref_cache) -> str | None:
     """Point at the first cached statistic that is off."""
     for field, label in (("mean", "the batch mean"), ("var", "the batch variance"), ("x_hat", "x_hat")):
-        value = _get(cache, field)
+        value = get_field(cache, field)
         if value is None:
             continue
         got = np.asarray(value, dtype=np.float64)
@@ -474,22 +281,22 @@ def undo_params(fn: Callable, hidden: bool = False) -> None:
     rng = np.random.default_rng(11)
     cases = [(worked_example(), 1e-5), (rng.normal(3.0, 2.0, size=(7, 3)), 0.5)]
     if hidden:
-        cases += [(xr, 1e-5) for xr in _random_cases(91)]
+        cases += [(xr, 1e-5) for xr in random_cases(91)]
     for x, eps in cases:
         before = x.copy()
-        result = _call(fn, name, x, eps=eps)
-        _unchanged({"x": before}, {"x": x}, name)
+        result = call(fn, name, x, eps=eps)
+        unchanged({"x": before}, {"x": x}, name)
         if not (isinstance(result, tuple) and len(result) == 2):
             raise AssertionError(f"{name} must return a pair (gamma, beta); got {type(result).__name__}")
         gamma, beta = (np.asarray(r, dtype=np.float64) for r in result)
         d = x.shape[1]
         for arr, label in ((gamma, "gamma"), (beta, "beta")):
-            _expect_shape(arr, (d,), name, label, "One value per feature: use axis=0.")
+            expect_shape(arr, (d,), name, label, "One value per feature: use axis=0.")
         x64 = x.astype(np.float64)
         mean, var = x64.mean(axis=0), x64.var(axis=0)
         out, _ = numerics.batchnorm_forward(x64, gamma, beta, eps=eps)
-        rtol, atol = _tolerance(x.dtype)
-        if _close(out, x64, max(rtol, 1e-6), max(atol, 1e-6) * (1 + np.abs(x64).max())):
+        rtol, atol = tolerance(x.dtype)
+        if close(out, x64, max(rtol, 1e-6), max(atol, 1e-6) * (1 + np.abs(x64).max())):
             continue
         hints = [
             (np.allclose(gamma, mean) and np.allclose(beta, np.sqrt(var + eps)),
@@ -507,4 +314,4 @@ def undo_params(fn: Callable, hidden: bool = False) -> None:
             f"{name}: {hint}\n  batchnorm_forward(x, gamma, beta, eps={eps:g}) with your gamma and beta "
             f"does not give x back (x of shape {x.shape}).")
     if hidden:
-        _own_code(fn, name, rng.normal(size=(5, 2)), 1e-5)
+        own_code(fn, name, rng.normal(size=(5, 2)), 1e-5)

@@ -1,0 +1,187 @@
+"""What every check shares: calling student code safely, comparing, diagnosing.
+
+Student code is called through :func:`call`, which bounds its time
+(:data:`TIME_BUDGET` seconds) and turns its exceptions into hints;
+:func:`own_code` fails when the student's function leans on ``bn_helpers``'
+reference implementations; :func:`diagnose` finds which known mistake an
+output matches.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from typing import Any, Callable, Iterator
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import norms, numerics, stats
+
+#: Seconds one call of student code may take before the check gives up.
+TIME_BUDGET = 5.0
+
+#: Files of reference code a graded function must not call.
+REFERENCE_FILES = {os.path.abspath(m.__file__) for m in (numerics, norms, stats)}
+
+
+class _OutOfTime(BaseException):
+    """Raised inside student code when its time budget is spent."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:  # e.g. Windows: no SIGALRM; nbgrader's cell timeout still applies
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _OutOfTime()
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def describe(args: tuple) -> str:
+    parts = []
+    for a in args:
+        if isinstance(a, np.ndarray):
+            parts.append(f"array of shape {a.shape} ({a.dtype})")
+        else:
+            parts.append(repr(a))
+    return ", ".join(parts)
+
+
+def call(fn: Callable, name: str, *args, **kwargs) -> Any:
+    """Call student code with a time budget; turn its errors into hints."""
+    try:
+        with time_limit(TIME_BUDGET):
+            return fn(*args, **kwargs)
+    except _OutOfTime:
+        raise AssertionError(
+            f"{name} did not return within {TIME_BUDGET:g} s on ({describe(args)}). "
+            "Is there a loop that never ends? Batch norm needs no Python loop at all: "
+            "use NumPy operations along axis 0."
+        ) from None
+    except NotImplementedError:
+        raise AssertionError(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with your code."
+        ) from None
+    except Exception as exc:
+        raise AssertionError(
+            f"{name} raised {type(exc).__name__}: {exc}\n  when called with ({describe(args)}). "
+            "Check the shapes of your intermediate results: per-feature statistics over the "
+            "batch have shape (D,) and come from axis=0."
+        ) from exc
+
+
+def as_array(value, name: str, what: str) -> NDArray:
+    if not isinstance(value, (np.ndarray, np.generic, float, int, list, tuple)):
+        raise AssertionError(f"{name} must return {what} as a NumPy array; got {type(value).__name__}")
+    return np.asarray(value)
+
+
+def expect_shape(arr: NDArray, shape: tuple, name: str, what: str, hint: str = "") -> None:
+    if arr.shape != shape:
+        raise AssertionError(
+            f"{name}: {what} has shape {arr.shape}; expected {shape}. {hint}".rstrip()
+        )
+
+
+def expect_dtype(arr: NDArray, dtype, name: str, what: str) -> None:
+    if arr.dtype != dtype:
+        raise AssertionError(
+            f"{name}: {what} has dtype {arr.dtype} but the input was {np.dtype(dtype)}; "
+            "keep the input's dtype (avoid np.float64(...) constants and astype)."
+        )
+
+
+def unchanged(before: dict[str, NDArray], after: dict[str, NDArray], name: str) -> None:
+    for arg, old in before.items():
+        if not np.array_equal(old, after[arg], equal_nan=True):
+            raise AssertionError(
+                f"{name} changed its argument `{arg}` in place (for example `{arg} -= ...` or "
+                f"`{arg}[...] = ...`). The caller still needs it: compute into a new array, "
+                f"e.g. `x_centered = x - mean`."
+            )
+
+
+@contextlib.contextmanager
+def watch_reference() -> Iterator[list[str]]:
+    """Record calls into ``bn_helpers.numerics`` made while the block runs."""
+    seen: list[str] = []
+
+    def profiler(frame, event, arg):
+        if event == "call" and os.path.abspath(frame.f_code.co_filename) in REFERENCE_FILES:
+            seen.append(frame.f_code.co_name)
+
+    old = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        yield seen
+    finally:
+        sys.setprofile(old)
+
+
+def own_code(fn: Callable, name: str, *args) -> None:
+    with watch_reference() as seen:
+        call(fn, name, *args)
+    if seen:
+        raise AssertionError(
+            f"{name} calls bn_helpers' reference code ({', '.join(sorted(set(seen)))}). "
+            "The exercise is to write it yourself with NumPy."
+        )
+
+
+def diagnose(got: NDArray, x, gamma, beta, eps, mistakes, tol=1e-3) -> str | None:
+    """The message of the known mistake whose output is closest to ``got``, if any is close."""
+    best, best_err = None, tol
+    got = np.asarray(got, dtype=np.float64)
+    for message, wrong in mistakes:
+        with np.errstate(all="ignore"):
+            candidate = wrong(x, gamma, beta, eps)
+        if candidate.shape != got.shape:
+            continue
+        err = float(np.max(np.abs(got - candidate) / (np.abs(candidate) + 1e-3), initial=0.0))
+        if err <= best_err:
+            best, best_err = message, err
+    return best
+
+
+def close(got: NDArray, expected: NDArray, rtol: float, atol: float) -> bool:
+    return got.shape == expected.shape and bool(
+        np.allclose(got.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol)
+    )
+
+
+def tolerance(dtype) -> tuple[float, float]:
+    return (1e-4, 1e-5) if np.dtype(dtype) == np.float32 else (1e-7, 1e-9)
+
+
+def random_cases(seed: int, count: int = 6) -> Iterator[NDArray]:
+    """Random (N, D) batches, N from 2 to 64 and D from 1 to 20, float64 and float32."""
+    rng = np.random.default_rng(seed)
+    for k in range(count):
+        n, d = int(rng.integers(2, 65)), int(rng.integers(1, 21))
+        x = rng.normal(rng.normal(0, 3, d), rng.uniform(0.1, 5, d), size=(n, d))
+        yield x.astype(np.float32 if k % 2 else np.float64)
+
+
+def large_mean_batch() -> NDArray:
+    """float32 data with mean 1e4 and noise 1e-2: E[x^2] - E[x]^2 returns garbage here."""
+    rng = np.random.default_rng(2015)
+    return (1e4 + 1e-2 * rng.standard_normal((64, 8))).astype(np.float32)
+
+
+def get_field(cache, field: str):
+    if isinstance(cache, dict):
+        return cache.get(field)
+    return getattr(cache, field, None)
