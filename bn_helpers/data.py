@@ -26,6 +26,22 @@ def worked_example() -> NDArray:
     """The worked example as a column, shape (N, D) = (5, 1), float64.
 
     Its batch mean is 1.12 and its biased variance 2.8376.
+
+    Returns
+    -------
+    ndarray, shape (5, 1), float64
+        ``WORKED_BATCH`` as one feature; a new array at each call.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Algorithm 1 (the statistics the
+    example is worked through).
+
+    Examples
+    --------
+    >>> x = worked_example()
+    >>> x.shape, round(float(x.mean()), 2), round(float(x.var()), 4)
+    ((5, 1), 1.12, 2.8376)
     """
     return np.array(WORKED_BATCH, dtype=np.float64).reshape(-1, 1)
 
@@ -38,6 +54,11 @@ def placement_table() -> dict[str, NDArray]:
     dict with ``"cgpa"`` (4,), ``"iq"`` (4,) and ``"placed"`` (4,) arrays, and
     ``"X"`` of shape (4, 2) stacking cgpa and iq: two features on scales that
     differ by a factor of ten.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 2 (training converges faster
+    when the network's inputs are whitened).
     """
     cgpa = np.array([7.0, 8.0, 9.0, 6.0])
     iq = np.array([70.0, 80.0, 90.0, 60.0])
@@ -48,9 +69,21 @@ def placement_table() -> dict[str, NDArray]:
 class Digits(NamedTuple):
     """A train/test split of scikit-learn's bundled 8x8 digits.
 
-    ``X_train`` (1200, 64) and ``X_test`` (597, 64) are standardized with the
-    training set's per-pixel mean and std (pixels that are constant in the
-    training set are only centred); ``y_*`` hold labels 0-9.
+    Attributes
+    ----------
+    X_train : ndarray, shape (n_train, 64)
+        (1200, 64) by default; standardized with the training set's
+        per-pixel mean and std (pixels constant in the training set are only
+        centred).
+    y_train : ndarray of int, shape (n_train,)
+        Labels 0-9.
+    X_test : ndarray, shape (1797 - n_train, 64)
+        (597, 64) by default; standardized with the training statistics.
+    y_test : ndarray of int, shape (1797 - n_train,)
+
+    References
+    ----------
+    scikit-learn documentation, ``sklearn.datasets.load_digits``.
     """
 
     X_train: NDArray

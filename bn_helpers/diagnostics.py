@@ -40,12 +40,25 @@ def layer_stats(activations: Sequence[ArrayLike]) -> list[tuple[float, float]]:
     list of (mean, std) floats, one per layer; the std is the biased one
     (``numpy.std``).
 
+    Raises
+    ------
+    TypeError
+        If an array does not hold real numbers.
+    ValueError
+        If an array is not 1-D to 4-D.
+
     Notes
     -----
     At a good initialization the std stays roughly constant from layer to
     layer; shrinking toward 0 or growing with depth means the forward signal
     vanishes or explodes (Glorot & Bengio, AISTATS 2010, Section 4.2; Karpathy,
     "Building makemore Part 3: Activations & Gradients, BatchNorm", 2022).
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 1 (the distribution of each
+    layer's inputs changes during training) and Section 4.1 (activations
+    over time).
 
     Examples
     --------
@@ -75,6 +88,19 @@ def saturation_fraction(a: ArrayLike, threshold: float = 0.97) -> float:
     -------
     float in [0, 1]
 
+    Raises
+    ------
+    TypeError
+        If ``a`` does not hold real numbers.
+    ValueError
+        If ``a`` is not 1-D to 4-D.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 1 (the saturation problem)
+    and Section 3.3; Karpathy, "Building makemore Part 3: Activations &
+    Gradients, BatchNorm" (2022), for the threshold.
+
     Examples
     --------
     >>> saturation_fraction([-0.99, -0.5, 0.0, 0.98])
@@ -99,6 +125,13 @@ def sigmoid_saturation_fraction(s: ArrayLike, margin: float = 0.03) -> float:
     Returns
     -------
     float in [0, 1]
+
+    Raises
+    ------
+    TypeError
+        If ``s`` does not hold real numbers.
+    ValueError
+        If ``s`` is not 1-D to 4-D.
 
     References
     ----------
@@ -130,14 +163,22 @@ def grad_data_ratio(W: ArrayLike, dW: ArrayLike) -> float:
 
     Raises
     ------
+    TypeError
+        If ``W`` or ``dW`` does not hold real numbers.
     ValueError
-        If the shapes differ.
+        If the shapes differ, or an array is not 1-D to 4-D.
 
     Notes
     -----
     Compare layers with it: with plain SGD the update is ``lr * dW``, so a
     layer whose ratio is far above the others' moves much faster. Karpathy,
     "Building makemore Part 3" (2022), plots it per layer.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 3.3 (with BN, the gradient's
+    scale no longer follows the weights' scale); Karpathy, "Building
+    makemore Part 3: Activations & Gradients, BatchNorm" (2022).
 
     Examples
     --------
@@ -161,8 +202,10 @@ def update_data_ratio(W_before: ArrayLike, W_after: ArrayLike) -> float:
 
     Raises
     ------
+    TypeError
+        If ``W_before`` or ``W_after`` does not hold real numbers.
     ValueError
-        If the shapes differ.
+        If the shapes differ, or an array is not 1-D to 4-D.
 
     Notes
     -----
@@ -172,6 +215,12 @@ def update_data_ratio(W_before: ArrayLike, W_after: ArrayLike) -> float:
     which uses the std as here). cs231n's notes "Neural Networks Part 3:
     Learning and Evaluation" state the same ~1e-3 heuristic with norms,
     ``||update|| / ||W||``, which is close to this when the means are near 0.
+
+    References
+    ----------
+    cs231n notes, "Neural Networks Part 3: Learning and Evaluation" (ratio
+    of weights:updates); Karpathy, "Building makemore Part 3: Activations &
+    Gradients, BatchNorm" (2022).
 
     Examples
     --------
@@ -209,6 +258,8 @@ def percentiles_over_training(snapshots: Sequence[ArrayLike], q: Sequence[float]
 
     Raises
     ------
+    TypeError
+        If a snapshot does not hold real numbers.
     ValueError
         If a snapshot is not 2-D, the widths differ, or ``unit`` is out of range.
 

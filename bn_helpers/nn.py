@@ -15,7 +15,9 @@ Conventions:
 * parameters are updated in place by :class:`SGD`; ``params()`` returns the
   module's own arrays, so an optimizer built once keeps seeing them;
 * the normalization layers call the reference passes of
-  :mod:`bn_helpers.numerics` and :mod:`bn_helpers.norms` (one formula each).
+  :mod:`bn_helpers.numerics` and :mod:`bn_helpers.norms` (one formula each),
+  and :class:`BatchNorm1d` updates its running statistics with
+  :func:`bn_helpers.stats.update_running_stats`.
 
 Example
 -------
@@ -39,6 +41,7 @@ from numpy.typing import NDArray
 from . import norms
 from ._validate import as_float_array, check_eps, check_groups
 from .numerics import batchnorm_forward
+from .stats import RunningStats, update_running_stats
 
 __all__ = [
     "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "BatchNorm1d", "LayerNorm", "GroupNorm", "Sequential",
@@ -76,6 +79,17 @@ class Module:
         True (the default) in training mode, False in evaluation mode.
     hooks : list of callables
         Called after each forward and backward pass; see :func:`record`.
+
+    Raises
+    ------
+    NotImplementedError
+        From ``forward``/``backward`` of a subclass that does not define
+        ``_forward``/``_backward``.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Module`` (``train()``, ``eval()``,
+    ``named_modules()``, hooks); cs231n assignment 2 (forward/backward pairs).
     """
 
     def __init__(self) -> None:
@@ -157,6 +171,20 @@ class Sequential(Module):
     ----------
     *modules : Module
         Named "0", "1", ... in ``params()`` and :func:`record`.
+
+    Attributes
+    ----------
+    modules : list of Module
+        The modules, in order; ``model[i]`` and ``len(model)`` read it.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a :class:`Module`.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Sequential``.
     """
 
     def __init__(self, *modules: Module) -> None:
@@ -215,13 +243,23 @@ class Linear(Module):
     Attributes
     ----------
     W : ndarray, shape (D_in, D_out)
-    b : ndarray, shape (D_out,), if ``bias``
+    b : ndarray, shape (D_out,), or None without ``bias``
+    in_features, out_features : int
 
     Raises
     ------
     ValueError
-        In ``forward``, if ``x`` is not (N, D_in):
-        "x must have 64 features (shape (N, 64)); got shape (32, 63)".
+        If ``in_features`` or ``out_features`` < 1 or ``weight_scale`` < 0;
+        in ``forward``, if ``x`` is not (N, D_in):
+        "x must have 64 features (shape (N, 64)); got shape (32, 63)"
+        (in ``backward``, likewise for ``dout`` and D_out).
+    TypeError
+        In ``forward``/``backward``, if the array does not hold real numbers.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Linear`` (which stores ``W.T`` as
+    ``weight``); cs231n assignment 2, ``affine_forward``/``affine_backward``.
     """
 
     def __init__(self, in_features: int, out_features: int, rng, weight_scale: float | None = None,
@@ -277,14 +315,40 @@ class _Elementwise(Module):
 
 
 class ReLU(_Elementwise):
-    """``max(0, x)``; derivative 1 where the output is positive, else 0."""
+    """Rectified linear unit, ``max(0, x)``; derivative 1 where the output is positive, else 0.
+
+    Raises
+    ------
+    ValueError
+        In ``forward``, if ``x`` is not 2-D (N, D); in ``backward``, if
+        ``dout`` is not shaped like the output.
+    TypeError
+        In ``forward``/``backward``, if the array does not hold real numbers.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.ReLU``.
+    """
 
     _f = staticmethod(lambda x: np.maximum(x, 0.0))
     _df = staticmethod(lambda out: (out > 0).astype(out.dtype))
 
 
 class Tanh(_Elementwise):
-    """``tanh(x)``, in (-1, 1); derivative ``1 - out**2``."""
+    """Hyperbolic tangent ``tanh(x)``, in (-1, 1); derivative ``1 - out**2``.
+
+    Raises
+    ------
+    ValueError
+        In ``forward``, if ``x`` is not 2-D (N, D); in ``backward``, if
+        ``dout`` is not shaped like the output.
+    TypeError
+        In ``forward``/``backward``, if the array does not hold real numbers.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Tanh``.
+    """
 
     _f = staticmethod(np.tanh)
     _df = staticmethod(lambda out: 1.0 - out**2)
@@ -294,29 +358,22 @@ class Sigmoid(_Elementwise):
     """``1 / (1 + exp(-x))``, in (0, 1); derivative ``out * (1 - out)``.
 
     Computed as ``(1 + tanh(x / 2)) / 2``, which never overflows.
+
+    Raises
+    ------
+    ValueError
+        In ``forward``, if ``x`` is not 2-D (N, D); in ``backward``, if
+        ``dout`` is not shaped like the output.
+    TypeError
+        In ``forward``/``backward``, if the array does not hold real numbers.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Sigmoid``.
     """
 
     _f = staticmethod(lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)))
     _df = staticmethod(lambda out: out * (1.0 - out))
-
-
-def _update_running_stats(running_mean: NDArray, running_var: NDArray, mean: NDArray, var: NDArray, n: int,
-                          momentum: float | None, num_batches_tracked: int) -> tuple[NDArray, NDArray]:
-    """PRIVATE, TEMPORARY: one update of batch norm's running statistics (PyTorch's rule).
-
-    ``new = (1 - f) * old + f * batch`` with ``f = momentum``, or
-    ``f = 1 / num_batches_tracked`` (counting this batch) when ``momentum`` is
-    None, which makes the running values the plain average of all batches'
-    statistics. The running variance is fed the *unbiased* batch variance
-    ``var * n / (n - 1)``; ``var`` here is the biased one used to normalize.
-    Returns new arrays; the old ones are not changed.
-
-    To be replaced by the shared running-statistics function of
-    :mod:`bn_helpers.numerics` / :mod:`bn_helpers.norms` once it exists.
-    """
-    f = 1.0 / num_batches_tracked if momentum is None else momentum
-    unbiased = var * (n / (n - 1))
-    return (1 - f) * running_mean + f * mean, (1 - f) * running_var + f * unbiased
 
 
 class BatchNorm1d(Module):
@@ -350,18 +407,30 @@ class BatchNorm1d(Module):
         Start at 0 and 1; not parameters (no gradient, not in ``params()``).
     num_batches_tracked : int
         Training-mode forward passes so far.
+    num_features, eps, momentum
+        As given.
+
+    Raises
+    ------
+    ValueError
+        If ``eps`` < 0 or ``momentum`` is outside [0, 1]; in ``forward``, if
+        ``x`` is not (N, D), or N < 2 in training mode; in ``backward``, if
+        ``dout`` is not shaped like ``x``.
+    TypeError
+        In ``forward``/``backward``, if the array does not hold real numbers.
 
     Notes
     -----
     PyTorch's conventions (``torch.nn.BatchNorm1d``): momentum 0.1 weights the
     *new* batch (the opposite of Keras' momentum 0.99); training normalizes
     with the biased variance, the running variance is updated with the
-    unbiased one (``N / (N - 1)`` times it).
+    unbiased one (``N / (N - 1)`` times it). The update is
+    :func:`bn_helpers.stats.update_running_stats`.
 
     References
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Section 3.1 and Algorithm 2 (inference
-    with population statistics).
+    with population statistics); PyTorch documentation, ``torch.nn.BatchNorm1d``.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1) -> None:
@@ -384,10 +453,9 @@ class BatchNorm1d(Module):
         if self.training:
             out, self._cache = batchnorm_forward(x, self.gamma, self.beta, self.eps)
             self._eval_cache = None
-            self.num_batches_tracked += 1
-            self.running_mean, self.running_var = _update_running_stats(
-                self.running_mean, self.running_var, self._cache.mean, self._cache.var, x.shape[0],
-                self.momentum, self.num_batches_tracked)
+            before = RunningStats(self.running_mean, self.running_var, self.num_batches_tracked)
+            after = update_running_stats(before, self._cache.mean, self._cache.var, x.shape[0], self.momentum)
+            self.running_mean, self.running_var, self.num_batches_tracked = after
             return out
         inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
         x_hat = (x - self.running_mean) * inv_std
@@ -421,6 +489,21 @@ class LayerNorm(Module):
     num_features : int
         D.
     eps : float, default 1e-5
+        Added to the variance inside the square root.
+
+    Attributes
+    ----------
+    num_features, eps
+        As given. The parameters ``gamma`` (ones) and ``beta`` (zeros), shape
+        (D,), are listed by ``params()``.
+
+    Raises
+    ------
+    ValueError
+        If ``eps`` < 0; in ``forward``, if ``x`` is not (N, D); in
+        ``backward``, if ``dout`` is not shaped like ``x``.
+    TypeError
+        In ``forward``/``backward``, if the array does not hold real numbers.
 
     References
     ----------
@@ -461,11 +544,22 @@ class GroupNorm(Module):
     num_features : int
         D.
     eps : float, default 1e-5
+        Added to the variance inside the square root.
+
+    Attributes
+    ----------
+    num_groups, num_features, eps
+        As given. The parameters ``gamma`` (ones) and ``beta`` (zeros), shape
+        (D,), are listed by ``params()``.
 
     Raises
     ------
+    TypeError
+        If G is not an integer; in ``forward``/``backward``, if the array does
+        not hold real numbers.
     ValueError
-        If G does not divide D.
+        If G < 1, G does not divide D, or ``eps`` < 0; in ``forward``, if
+        ``x`` is not (N, D); in ``backward``, if ``dout`` is not shaped like ``x``.
 
     References
     ----------
@@ -530,11 +624,26 @@ def mlp(sizes: Sequence[int], activation: str = "relu", norm: str | None = None,
     -------
     Sequential
 
+    Raises
+    ------
+    ValueError
+        If ``activation`` or ``norm`` is not one of the choices, ``sizes`` has
+        fewer than two entries, a width is < 1 (from :class:`Linear`), or,
+        with ``norm="group"``, ``groups`` < 1 or does not divide a hidden width.
+    TypeError
+        If both ``rng`` and ``seed`` are given, or ``groups`` is not an integer
+        (with ``norm="group"``).
+
     Notes
     -----
     With ``norm="batch"`` the hidden Linear layers have no bias: batch norm
     subtracts the batch mean, which cancels any bias, and ``beta`` takes its
     role (Ioffe & Szegedy, Section 3.2). Layer and group norm keep it.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 3.2 (BN before the
+    nonlinearity, no bias) and Section 4.1 (the 3x100 sigmoid network).
     """
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}; got {activation!r}")
@@ -580,13 +689,28 @@ def softmax_cross_entropy(logits, y) -> tuple[float, NDArray]:
 
     Raises
     ------
+    TypeError
+        If ``logits`` does not hold real numbers.
     ValueError
-        If ``logits`` is not 2-D, ``y`` is not (N,) or a label is out of range.
+        If ``logits`` is not 2-D, ``y`` is not (N,) of integers, or a label is
+        out of range.
 
     Notes
     -----
     The row maximum is subtracted before ``exp`` (softmax does not change when
     a constant is added to a row), so logits of 1e4 do not overflow.
+
+    References
+    ----------
+    cs231n notes, "Linear classification" (the softmax classifier and its
+    numeric stability); PyTorch documentation, ``torch.nn.CrossEntropyLoss``
+    (mean over the batch).
+
+    Examples
+    --------
+    >>> loss, dlogits = softmax_cross_entropy([[0.0, 0.0]], [1])
+    >>> round(loss, 6), dlogits
+    (0.693147, array([[ 0.5, -0.5]]))
     """
     logits = as_float_array(logits, "logits", (2,)).astype(np.float64)
     y = np.asarray(y)
@@ -622,7 +746,19 @@ class SGD:
     momentum : float, default 0.0
         In [0, 1).
 
-    Notes
+    Attributes
+    ----------
+    pairs : list of (param, grad) ndarray pairs
+    lr, momentum : float
+    velocities : list of ndarray
+        ``v`` of each parameter, same shapes.
+
+    Raises
+    ------
+    ValueError
+        If a gradient's shape differs from its parameter's, ``lr <= 0``, or
+        ``momentum`` is outside [0, 1).
+
     -----
     PyTorch's ``torch.optim.SGD`` writes ``v = mu * v + g; w -= lr * v``.
     With a constant learning rate the two give the same steps (PyTorch's
@@ -630,6 +766,11 @@ class SGD:
     changes during training. This class uses the classic form above
     (Sutskever et al., ICML 2013, Eq. 1; cs231n notes "Neural Networks
     Part 3").
+
+    References
+    ----------
+    cs231n notes, "Neural Networks Part 3: Learning and Evaluation"
+    (momentum update); PyTorch documentation, ``torch.optim.SGD``.
     """
 
     def __init__(self, params, lr: float, momentum: float = 0.0) -> None:
@@ -662,7 +803,32 @@ class SGD:
 
 @contextmanager
 def eval_mode(model: Module) -> Iterator[Module]:
-    """Put ``model`` in evaluation mode for a ``with`` block, then restore each module's mode."""
+    """Put ``model`` in evaluation mode for a ``with`` block, then restore each module's mode.
+
+    Parameters
+    ----------
+    model : Module
+
+    Returns
+    -------
+    context manager
+        Yields ``model`` (in evaluation mode); on exit each submodule gets
+        back its own previous mode, even after an exception.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Module.eval`` and ``train``; Python
+    documentation, ``contextlib.contextmanager``.
+
+    Examples
+    --------
+    >>> model = mlp([2, 3, 2], norm="batch")
+    >>> with eval_mode(model):
+    ...     model[1].training
+    False
+    >>> model[1].training
+    True
+    """
     modes = [(m, m.training) for _, m in model.named_modules()]
     model.eval()
     try:
@@ -675,7 +841,23 @@ def eval_mode(model: Module) -> Iterator[Module]:
 def accuracy(model: Module, X, y) -> float:
     """Fraction of rows of ``X`` whose largest logit is the label, in evaluation mode.
 
-    The model's previous mode is restored afterwards.
+    ``mean_n [argmax_k logits[n, k] == y[n]]``. The model's previous mode is
+    restored afterwards.
+
+    Parameters
+    ----------
+    model : Module
+    X : array_like, shape (N, D)
+    y : array_like of int, shape (N,)
+
+    Returns
+    -------
+    float in [0, 1]
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Module.eval`` (evaluation mode for
+    inference).
     """
     with eval_mode(model):
         logits = model.forward(X)
@@ -697,11 +879,12 @@ def fit(model: Module, X, y, *, steps: int | None = None, epochs: int | None = N
         Trained in place, in training mode; left in training mode.
     X : array_like, shape (N, D)
     y : array_like of int, shape (N,)
-    steps, epochs : int
-        Give exactly one: the number of updates, or of passes over the data
-        (``N // batch_size`` updates each).
+    steps, epochs : int, optional
+        Give exactly one (both default to None): the number of updates, or of
+        passes over the data (``N // batch_size`` updates each).
     batch_size : int, default 60
-    lr, momentum : float
+    lr : float, default 0.1
+    momentum : float, default 0.0
         Passed to :class:`SGD`.
     seed : int, default 0
         Seed of the batch order.
@@ -724,9 +907,18 @@ def fit(model: Module, X, y, *, steps: int | None = None, epochs: int | None = N
 
     Raises
     ------
+    TypeError
+        If ``X`` does not hold real numbers.
     ValueError
-        If not exactly one of ``steps``/``epochs`` is given, ``batch_size``
-        exceeds N, or ``eval_every`` is given without a test set.
+        If ``X`` is not 2-D, ``y`` is not (N,), not exactly one of
+        ``steps``/``epochs`` is given, ``batch_size`` is not in [1, N], or
+        ``eval_every`` is given without a test set or is < 1.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 4.1 (mini-batches of 60,
+    test accuracy over training); cs231n notes, "Neural Networks Part 3"
+    (mini-batch SGD).
     """
     from tqdm.auto import tqdm
 
@@ -781,11 +973,29 @@ def fit(model: Module, X, y, *, steps: int | None = None, epochs: int | None = N
 class LayerRecord:
     """What one layer saw in its most recent forward and backward pass (copies).
 
-    ``input``/``output``: the forward's ``x`` and result (the layer's
-    activations); ``grad_output``: the gradient of the loss with respect to
-    ``output`` (``dout``); ``grad_input``: with respect to ``input``;
-    ``grads``: the parameter gradients by name (e.g. ``{"W": dW, "b": db}``).
-    None until the pass has happened.
+    Parameters
+    ----------
+    name : str
+        Dotted name of the layer, e.g. ``"1"``.
+    module : Module
+        The layer.
+    input, output : ndarray, shape (N, D_in) and (N, D_out), optional
+        The forward's ``x`` and result (the layer's activations); default None.
+    grad_output : ndarray, shape (N, D_out), optional
+        The gradient of the loss with respect to ``output`` (``dout``).
+    grad_input : ndarray, shape (N, D_in), optional
+        The gradient with respect to ``input``.
+    grads : dict of str to ndarray, default {}
+        The parameter gradients by name (e.g. ``{"W": dW, "b": db}``).
+
+    Notes
+    -----
+    The parameters are the fields; the arrays are None until the pass has happened.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Module.register_full_backward_hook``
+    (the names ``grad_input``, ``grad_output``).
     """
 
     name: str
@@ -798,7 +1008,24 @@ class LayerRecord:
 
 
 class Recording:
-    """The :class:`LayerRecord` of every layer (leaf module) of a model, in forward order."""
+    """The :class:`LayerRecord` of every layer (leaf module) of a model, in forward order.
+
+    Used as a hook (``hook(module, event, inp, out)``) by :func:`record`,
+    which is the way to make one.
+
+    Parameters
+    ----------
+    model : Module
+
+    Attributes
+    ----------
+    layers : list of LayerRecord
+        One per leaf module, named as in ``model.named_modules()``.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Module.register_forward_hook``.
+    """
 
     def __init__(self, model: Module) -> None:
         self.layers = [LayerRecord(name, m) for name, m in model.named_modules() if not m.children()]
@@ -824,8 +1051,23 @@ def record(model: Module) -> Iterator[Recording]:
     Each layer's record holds its most recent forward and backward pass, so
     read it after the step of interest (or inside a ``fit`` callback).
 
-    Example
+    Parameters
+    ----------
+    model : Module
+
+    Returns
     -------
+    context manager
+        Yields a :class:`Recording`; its hooks are removed from the layers
+        on exit.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.Module.register_forward_hook`` and
+    ``register_full_backward_hook`` (the same idea in PyTorch).
+
+    Examples
+    --------
     >>> model = mlp([4, 3, 2], activation="tanh", seed=0)
     >>> with record(model) as rec:
     ...     loss, dlogits = softmax_cross_entropy(model.forward(np.ones((5, 4))), [0, 1, 0, 1, 0])

@@ -52,14 +52,30 @@ __all__ = [
 class NormCache(NamedTuple):
     """What a forward pass of this module keeps for its backward pass.
 
-    Fields: ``kind`` the name of the forward that made it (e.g.
-    ``"groupnorm"``); ``x`` the input (a reference, not a copy: do not change it before the backward) and ``x_hat`` the normalized
-    input, both shaped like ``x``; ``mean``, ``var`` (biased) and
-    ``inv_std = 1 / sqrt(var + eps)``, one value per normalized group, e.g.
-    (C,) for spatial BN, (N,) for layer norm, (N, C) for instance norm and
-    (N, G) for group norm; ``gamma`` and ``beta`` (C,) or (D,) (copies);
-    ``eps``; ``view`` the shape ``x`` is reshaped to and ``axes`` the axes of
-    that view that are averaged over.
+    Attributes
+    ----------
+    kind : str
+        The name of the forward that made it, e.g. ``"groupnorm"``.
+    x : ndarray, shape (N, D) or (N, C, H, W)
+        The input (a reference, not a copy: do not change it before the backward).
+    x_hat : ndarray, shape of ``x``
+        The normalized input.
+    mean, var, inv_std : ndarray
+        Mean, biased variance and ``1 / sqrt(var + eps)``, one value per
+        normalized group: (C,) for spatial BN, (N,) for layer norm, (N, C)
+        for instance norm, (N, G) for group norm.
+    gamma, beta : ndarray, shape (D,) or (C,)
+        Copies of the scale and shift.
+    eps : float
+    view : tuple of int
+        The shape ``x`` is reshaped to, e.g. (N, G, C/G, H, W).
+    axes : tuple of int
+        The axes of ``view`` that are averaged over.
+
+    References
+    ----------
+    cs231n assignment 2 (``layers.py``): the ``(out, cache)`` convention of
+    forward/backward pairs.
     """
 
     kind: str
@@ -178,7 +194,8 @@ def batchnorm_backward(dout, cache: BatchNormCache) -> tuple[NDArray, NDArray, N
     Raises
     ------
     TypeError
-        If ``cache`` is not a ``BatchNormCache``.
+        If ``cache`` is not a ``BatchNormCache``, or ``dout`` does not hold
+        real numbers.
     ValueError
         If ``dout`` is not shaped like ``x``.
 
@@ -250,7 +267,8 @@ def batchnorm_backward_compact(dout, cache: BatchNormCache) -> tuple[NDArray, ND
     Raises
     ------
     TypeError
-        If ``cache`` is not a ``BatchNormCache``.
+        If ``cache`` is not a ``BatchNormCache``, or ``dout`` does not hold
+        real numbers.
     ValueError
         If ``dout`` is not shaped like ``x``.
 
@@ -333,8 +351,11 @@ def spatial_batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArra
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
-        If ``x`` is not 4-D, if ``N * H * W < 2`` or ``gamma``/``beta`` are not (C,).
+        If ``x`` is not 4-D, if ``N * H * W < 2``, if ``gamma``/``beta`` are
+        not (C,), or if ``eps`` is negative.
 
     Notes
     -----
@@ -373,9 +394,14 @@ def spatial_batchnorm_backward(dout, cache: NormCache) -> tuple[NDArray, NDArray
     Raises
     ------
     TypeError
-        If ``cache`` is not a ``NormCache``.
+        If ``cache`` is not a ``NormCache``, or ``dout`` does not hold real numbers.
     ValueError
         If ``dout`` is not shaped like ``x`` or the cache comes from another forward.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 3 (the gradients below
+    Algorithm 1) and Section 3.2 (convolutional networks).
     """
     return _backward("spatial_batchnorm", dout, cache)
 
@@ -404,8 +430,11 @@ def layernorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, NormC
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
-        If ``x`` is not 2-D or 4-D, or ``gamma``/``beta`` have the wrong shape.
+        If ``x`` is not 2-D or 4-D, if ``gamma``/``beta`` have the wrong
+        shape, or if ``eps`` is negative.
 
     Notes
     -----
@@ -447,9 +476,14 @@ def layernorm_backward(dout, cache: NormCache) -> tuple[NDArray, NDArray, NDArra
     Raises
     ------
     TypeError
-        If ``cache`` is not a ``NormCache``.
+        If ``cache`` is not a ``NormCache``, or ``dout`` does not hold real numbers.
     ValueError
         If ``dout`` is not shaped like ``x`` or the cache comes from another forward.
+
+    References
+    ----------
+    Ba, Kiros & Hinton, arXiv:1607.06450, Section 3; the gradient is that of
+    Ioffe & Szegedy, arXiv:1502.03167, Section 3, over the feature axes.
     """
     return _backward("layernorm", dout, cache)
 
@@ -475,8 +509,11 @@ def instancenorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, No
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
-        If ``x`` is not 4-D, if ``H * W < 2`` or ``gamma``/``beta`` are not (C,).
+        If ``x`` is not 4-D, if ``H * W < 2``, if ``gamma``/``beta`` are not
+        (C,), or if ``eps`` is negative.
 
     Notes
     -----
@@ -510,9 +547,13 @@ def instancenorm_backward(dout, cache: NormCache) -> tuple[NDArray, NDArray, NDA
     Raises
     ------
     TypeError
-        If ``cache`` is not a ``NormCache``.
+        If ``cache`` is not a ``NormCache``, or ``dout`` does not hold real numbers.
     ValueError
         If ``dout`` is not shaped like ``x`` or the cache comes from another forward.
+
+    References
+    ----------
+    Ulyanov, Vedaldi & Lempitsky, arXiv:1607.08022, Section 2.
     """
     return _backward("instancenorm", dout, cache)
 
@@ -541,10 +582,11 @@ def groupnorm_forward(x, gamma, beta, G: int, eps: float = 1e-5) -> tuple[NDArra
     Raises
     ------
     TypeError
-        If ``G`` is not an integer.
+        If ``G`` is not an integer, or ``x`` does not hold real numbers.
     ValueError
-        If ``x`` is not 4-D, ``gamma``/``beta`` are not (C,), ``G < 1`` or
-        C is not divisible by G (the message gives C and G).
+        If ``x`` is not 4-D, ``gamma``/``beta`` are not (C,), ``G < 1``,
+        C is not divisible by G (the message gives C and G), or ``eps`` is
+        negative.
 
     Notes
     -----
@@ -579,9 +621,13 @@ def groupnorm_backward(dout, cache: NormCache) -> tuple[NDArray, NDArray, NDArra
     Raises
     ------
     TypeError
-        If ``cache`` is not a ``NormCache``.
+        If ``cache`` is not a ``NormCache``, or ``dout`` does not hold real numbers.
     ValueError
         If ``dout`` is not shaped like ``x`` or the cache comes from another forward.
+
+    References
+    ----------
+    Wu & He, arXiv:1803.08494, Section 3.
     """
     return _backward("groupnorm", dout, cache)
 
@@ -592,7 +638,21 @@ def groupnorm_backward(dout, cache: NormCache) -> tuple[NDArray, NDArray, NDArra
 
 
 class RenormCache(NamedTuple):
-    """Cache of :func:`batch_renorm_forward`: the plain BN cache plus ``r``, ``d`` (D,) and the output's ``x_hat``."""
+    """Cache of :func:`batch_renorm_forward`: the plain BN cache plus ``r`` and ``d``.
+
+    Attributes
+    ----------
+    bn : BatchNormCache
+        The cache of the plain batch-norm forward on the same ``x``.
+    r, d : ndarray, shape (D,)
+        The clipped correction factors, constants for the backward pass.
+    x_hat : ndarray, shape (N, D)
+        The renormalized input, ``bn.x_hat * r + d``.
+
+    References
+    ----------
+    Ioffe, arXiv:1702.03275, Algorithm 1.
+    """
 
     bn: BatchNormCache
     r: NDArray
@@ -629,8 +689,13 @@ def batch_renorm_forward(x, gamma, beta, running_mean, running_var, r_max: float
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
-        As :func:`~bn_helpers.numerics.batchnorm_forward`, and if r_max < 1 or d_max < 0.
+        As :func:`~bn_helpers.numerics.batchnorm_forward` (``x`` not 2-D,
+        N < 2, a parameter not (D,), ``eps`` negative), if
+        ``running_mean``/``running_var`` are not (D,), or if r_max < 1 or
+        d_max < 0.
 
     Notes
     -----
@@ -675,7 +740,9 @@ def batch_renorm_backward(dout, cache: RenormCache) -> tuple[NDArray, NDArray, N
     Raises
     ------
     TypeError
-        If ``cache`` is not a ``RenormCache``.
+        If ``cache`` is not a ``RenormCache``, or ``dout`` does not hold real numbers.
+    ValueError
+        If ``dout`` is not shaped like ``x``.
 
     References
     ----------

@@ -33,10 +33,28 @@ __all__ = ["BatchNormCache", "batch_mean", "batch_variance", "normalize", "norma
 class BatchNormCache(NamedTuple):
     """What the batch-norm forward pass keeps for the backward pass.
 
-    Fields, for ``x`` of shape (N, D): ``x`` (N, D) the input; ``x_hat`` (N, D)
-    the normalized input; ``mean`` (D,) and ``var`` (D,) the batch mean and
-    biased batch variance; ``inv_std`` (D,) equal to ``1 / sqrt(var + eps)``;
-    ``gamma`` (D,), ``beta`` (D,) and ``eps`` as passed to the forward.
+    Attributes
+    ----------
+    x : ndarray, shape (N, D)
+        The input (a reference, not a copy).
+    x_hat : ndarray, shape (N, D)
+        The normalized input, ``(x - mean) * inv_std``.
+    mean : ndarray, shape (D,)
+        Batch mean of each feature.
+    var : ndarray, shape (D,)
+        Biased batch variance of each feature (divided by N).
+    inv_std : ndarray, shape (D,)
+        ``1 / sqrt(var + eps)``.
+    gamma, beta : ndarray, shape (D,)
+        Copies of the scale and shift passed to the forward.
+    eps : float
+        As passed to the forward.
+
+    References
+    ----------
+    cs231n assignment 2 (``layers.py``): the ``(out, cache)`` convention of
+    forward/backward pairs; Ioffe & Szegedy, arXiv:1502.03167, Algorithm 1
+    (the quantities kept).
     """
 
     x: NDArray
@@ -56,9 +74,37 @@ def _letters(ndim: int) -> str:  # einsum subscripts
 def sum_over(a: NDArray, axes: tuple[int, ...], b: NDArray | None = None) -> NDArray:
     """``sum(a)`` or ``sum(a * b)`` over ``axes``, keeping them as size-1 dimensions.
 
+    ``out = sum_{axes} a`` or ``out = sum_{axes} a * b``, as
+    ``np.sum(..., axis=axes, keepdims=True)`` would give.
+
+    Parameters
+    ----------
+    a : ndarray, any shape (e.g. (N, D) or (N, C, H, W))
+    axes : tuple of int
+        The axes summed over; non-negative.
+    b : ndarray, shape of ``a``, optional
+        Default None: sum ``a`` alone.
+
+    Returns
+    -------
+    ndarray
+        Shape of ``a`` with size 1 along ``axes``; dtype of ``a`` (``a * b``).
+
+    Notes
+    -----
     Written with ``np.einsum``: it reads its operands once, never builds the
     product ``a * b`` in memory, and accumulates in blocks, which in float32
     is about a hundred times more accurate than ``np.sum`` along a strided axis.
+
+    References
+    ----------
+    NumPy documentation, ``numpy.einsum`` and ``numpy.expand_dims``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sum_over(np.ones((2, 3)), (0,))
+    array([[2., 2., 2.]])
     """
     idx = _letters(a.ndim)
     keep = "".join(c for i, c in enumerate(idx) if i not in axes)
@@ -105,6 +151,7 @@ def normalize(x: NDArray, axes: tuple[int, ...], eps: float = 1e-5) -> tuple[NDA
     Parameters
     ----------
     x : ndarray of any shape, float
+        E.g. (N, D) or (N, C, H, W); not validated here (the public wrappers do).
     axes : tuple of int
         The axes averaged over; the statistics have size 1 along them.
     eps : float, default 1e-5
@@ -117,6 +164,31 @@ def normalize(x: NDArray, axes: tuple[int, ...], eps: float = 1e-5) -> tuple[NDA
         Statistics with ``keepdims=True`` shape, dtype of ``x``; ``var`` is
         biased (divided by the number of values averaged),
         ``inv_std = 1 / sqrt(var + eps)``.
+
+    Raises
+    ------
+    ValueError
+        If ``eps`` is negative.
+
+    Notes
+    -----
+    The variance is computed in one pass where ``E[x^2] - E[x]^2`` cannot
+    cancel, otherwise with the corrected two-pass algorithm.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Algorithm 1; PyTorch documentation,
+    ``torch.nn.BatchNorm1d`` (biased variance, eps inside the square root);
+    Chan, Golub & LeVeque, "Algorithms for Computing the Sample Variance:
+    Analysis and Recommendations", The American Statistician 37(3), 1983
+    (the corrected two-pass algorithm).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x_hat, mean, var, inv_std = normalize(np.array([[1.0], [3.0]]), (0,), eps=0.0)
+    >>> x_hat.ravel(), mean, var
+    (array([-1.,  1.]), array([[2.]]), array([[1.]]))
     """
     eps = check_eps(eps)
     mean, var, centered = _mean_var(x, axes)
@@ -137,16 +209,24 @@ def normalize_affine(x: NDArray, axes: tuple[int, ...], gamma: NDArray, beta: ND
     Parameters
     ----------
     x : ndarray of any shape, float
+        E.g. (N, D) or (N, C, H, W); not validated here.
     axes : tuple of int
         The axes averaged over.
     gamma, beta : ndarray
         Broadcastable to ``x`` (e.g. (1, D) or (1, C, 1, 1)), dtype of ``x``.
     eps : float, default 1e-5
+        Added to the variance inside the square root.
 
     Returns
     -------
     out, x_hat : ndarray shaped like ``x`` (new arrays)
     mean, var, inv_std : ndarray, keepdims shape
+        As :func:`normalize` returns them.
+
+    Raises
+    ------
+    ValueError
+        If ``eps`` is negative.
 
     Notes
     -----
@@ -154,6 +234,10 @@ def normalize_affine(x: NDArray, axes: tuple[int, ...], gamma: NDArray, beta: ND
     block by block (:data:`BLOCK_BYTES`), so each step after the first reads
     from the cache rather than from memory: the same arithmetic in fewer
     memory passes.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Algorithm 1 ("scale and shift").
     """
     eps = check_eps(eps)
     mean, var, centered = _mean_var(x, axes)
@@ -202,6 +286,8 @@ def batch_mean(x) -> NDArray:
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
         If ``x`` is not 2-D (N, D).
 
@@ -234,6 +320,8 @@ def batch_variance(x) -> NDArray:
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
         If ``x`` is not 2-D (N, D).
 
@@ -277,12 +365,21 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, Batch
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
-        If ``x`` is not 2-D, if N < 2, or if ``gamma``/``beta`` are not (D,).
+        If ``x`` is not 2-D, if N < 2, if ``gamma``/``beta`` are not (D,), or
+        if ``eps`` is negative.
+
+    Notes
+    -----
+    PyTorch's conventions (``torch.nn.BatchNorm1d`` in training mode): the
+    biased variance, ``eps`` inside the square root, default 1e-5.
 
     References
     ----------
-    Ioffe & Szegedy, arXiv:1502.03167, Section 3, Algorithm 1.
+    Ioffe & Szegedy, arXiv:1502.03167, Section 3, Algorithm 1; PyTorch
+    documentation, ``torch.nn.BatchNorm1d``.
 
     Examples
     --------

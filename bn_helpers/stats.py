@@ -27,7 +27,22 @@ __all__ = [
 
 
 class RunningStats(NamedTuple):
-    """Running statistics of one BN layer: ``mean`` (C,), ``var`` (C,), ``num_batches_tracked``."""
+    """Running statistics of one BN layer, as PyTorch's ``BatchNorm`` buffers keep them.
+
+    Attributes
+    ----------
+    mean : ndarray, shape (C,)
+        ``running_mean``: moving average of the batch means.
+    var : ndarray, shape (C,)
+        ``running_var``: moving average of the *unbiased* batch variances.
+    num_batches_tracked : int
+        Training batches seen so far.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.BatchNorm1d`` (the buffers
+    ``running_mean``, ``running_var``, ``num_batches_tracked``).
+    """
 
     mean: NDArray
     var: NDArray
@@ -37,10 +52,32 @@ class RunningStats(NamedTuple):
 def init_running_stats(num_features: int, dtype=np.float64) -> RunningStats:
     """PyTorch's initial state: ``running_mean`` zeros, ``running_var`` ones, 0 batches.
 
+    Parameters
+    ----------
+    num_features : int
+        C (or D), the number of features or channels; >= 1.
+    dtype : numpy dtype, default numpy.float64
+        Of the two arrays.
+
+    Returns
+    -------
+    RunningStats
+        ``mean`` zeros (C,), ``var`` ones (C,), ``num_batches_tracked`` 0.
+
     Raises
     ------
     ValueError
         If ``num_features`` < 1.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.BatchNorm1d`` (running statistics
+    start at 0 and 1).
+
+    Examples
+    --------
+    >>> init_running_stats(2)
+    RunningStats(mean=array([0., 0.]), var=array([1., 1.]), num_batches_tracked=0)
     """
     if int(num_features) < 1:
         raise ValueError(f"num_features must be >= 1; got {num_features}")
@@ -125,6 +162,16 @@ def keras_to_torch_momentum(momentum: float) -> float:
     PyTorch: ``running = (1 - m') * running + m' * batch``, default ``m' = 0.1``.
     So ``m' = 1 - m``.
 
+    Parameters
+    ----------
+    momentum : float in [0, 1]
+        Keras' momentum (no default here; Keras' own is 0.99).
+
+    Returns
+    -------
+    float
+        PyTorch's momentum, ``1 - momentum``.
+
     Raises
     ------
     ValueError
@@ -168,8 +215,18 @@ def batchnorm_train_step(x, gamma, beta, stats: RunningStats, momentum: float | 
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
-        As the forward passes do (shapes, a single value per channel).
+        As the forward passes do (``x`` not 2-D or 4-D, a parameter not (C,),
+        a single value per channel, ``eps`` negative), or if ``momentum`` is
+        outside [0, 1].
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Algorithm 1 (training) and Algorithm 2
+    (the moving averages); PyTorch documentation, ``torch.nn.BatchNorm1d``
+    and ``torch.nn.BatchNorm2d`` (momentum, unbiased running variance).
     """
     x = as_float_array(x, "x", (2, 4))
     if x.ndim == 2:
@@ -199,8 +256,11 @@ def batchnorm_eval(x, gamma, beta, running_mean, running_var, eps: float = 1e-5)
 
     Raises
     ------
+    TypeError
+        If ``x`` does not hold real numbers (e.g. complex or strings).
     ValueError
-        If ``x`` is not 2-D or 4-D, or a parameter is not (C,).
+        If ``x`` is not 2-D or 4-D, a parameter is not (C,), or ``eps`` is
+        negative.
 
     References
     ----------
@@ -238,8 +298,10 @@ def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps: float = 1e
 
     Raises
     ------
+    TypeError
+        If ``W`` does not hold real numbers (e.g. complex or strings).
     ValueError
-        If ``W`` is not 2-D or a vector is not (D,).
+        If ``W`` is not 2-D, a vector is not (D,), or ``eps`` is negative.
 
     References
     ----------
@@ -279,8 +341,11 @@ def merge_batch_stats(counts, means, variances) -> tuple[NDArray, NDArray]:
 
     Raises
     ------
+    TypeError
+        If ``means`` or ``variances`` do not hold real numbers.
     ValueError
-        If shapes disagree, or a count is not positive.
+        If ``means``/``variances`` are not 2-D, shapes disagree, or a count
+        is not positive.
 
     References
     ----------

@@ -5,76 +5,49 @@ import numpy as np
 import pytest
 
 from bn_helpers import checks, grading
-from bn_helpers.numerics import BatchNormCache
-from mistakes_02 import MISTAKES
+from conftest import course_cases
 
-GRADED = ("batch_mean", "batch_variance", "batchnorm_forward", "undo_params")
+CASES = {m.ASSIGNMENT: m for m in course_cases()}
 
 
-def _functions(edits=None) -> dict:
+def _functions(assignment, edits=None) -> dict:
     """The instructor's solution functions, with some cells replaced, executed in one namespace."""
-    cells = {**grading.solution_code(grading.REPO, "02_forward"), **(edits or {})}
-    namespace = {"np": np, "BatchNormCache": BatchNormCache}
-    for name in GRADED:
-        exec(cells[name], namespace)
+    cells = {**grading.solution_code(grading.REPO, assignment), **(edits or {})}
+    namespace = dict(CASES[assignment].NAMESPACE)
+    for code in cells.values():
+        exec(code, namespace)
     return namespace
 
 
-def _run_all(namespace, hidden):
-    for name in GRADED:
-        getattr(checks, name)(namespace[name], hidden=hidden)
+def _graded(assignment):
+    return list(grading.solution_code(grading.REPO, assignment))
 
 
-@pytest.mark.parametrize("hidden", [False, True])
-def test_solution_passes(hidden):
-    _run_all(_functions(), hidden)
-
-
-ALTERNATIVES = {
-    "np.var and keepdims": {
-        "batch_variance": "def batch_variance(x):\n    return np.var(x, axis=0, keepdims=True)[0]\n",
-        "batchnorm_forward": (
-            "def batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
-            "    mean = x.mean(axis=0, keepdims=True)\n"
-            "    var = x.var(axis=0, keepdims=True)\n"
-            "    x_hat = (x - mean) / np.sqrt(var + eps)\n"
-            "    cache = BatchNormCache(x, x_hat, mean[0], var[0], 1 / np.sqrt(var[0] + eps), gamma, beta, eps)\n"
-            "    return x_hat * gamma + beta, cache\n"),
-    },
-    "einsum and a dict cache": {
-        "batch_mean": "def batch_mean(x):\n    return np.einsum('nd->d', x) / x.shape[0]\n",
-        "batchnorm_forward": (
-            "def batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
-            "    mean = batch_mean(x); xc = x - mean; var = (xc * xc).sum(0) / len(x)\n"
-            "    inv_std = (var + eps) ** -0.5\n"
-            "    x_hat = xc * inv_std\n"
-            "    return gamma * x_hat + beta, dict(x=x, x_hat=x_hat, mean=mean, var=var, inv_std=inv_std)\n"),
-    },
-    "float64 accumulation cast back": {
-        "batch_variance": ("def batch_variance(x):\n    x64 = x.astype(np.float64)\n"
-                           "    return ((x64 - x64.mean(0)) ** 2).mean(0).astype(x.dtype)\n"),
-        "undo_params": "def undo_params(x, eps=1e-5):\n    return np.sqrt(np.var(x, 0) + eps), np.mean(x, 0)\n",
-    },
-}
-
-
-@pytest.mark.parametrize("name", ALTERNATIVES)
-def test_other_correct_implementations_pass(name):
-    _run_all(_functions(ALTERNATIVES[name]), hidden=True)
-
-
-@pytest.mark.parametrize("mistake", MISTAKES)
-def test_each_mistake_is_named(mistake):
-    edits, phrase, lost = MISTAKES[mistake]
-    namespace = _functions(edits)
+def _failures(assignment, namespace) -> dict[str, str]:
     failed = {}
-    for name in GRADED:
+    for name in _graded(assignment):
         for hidden in (False, True):
-            test_id = f"test_{name}" + ("_hidden" if hidden else "")
             try:
                 getattr(checks, name)(namespace[name], hidden=hidden)
             except AssertionError as exc:
-                failed[test_id] = str(exc)
+                failed[f"test_{name}" + ("_hidden" if hidden else "")] = str(exc)
+    return failed
+
+
+@pytest.mark.parametrize("assignment", CASES)
+def test_solution_passes(assignment):
+    assert _failures(assignment, _functions(assignment)) == {}
+
+
+@pytest.mark.parametrize("assignment, name", [(a, n) for a, m in CASES.items() for n in m.ALTERNATIVES])
+def test_other_correct_implementations_pass(assignment, name):
+    assert _failures(assignment, _functions(assignment, CASES[assignment].ALTERNATIVES[name])) == {}
+
+
+@pytest.mark.parametrize("assignment, mistake", [(a, n) for a, m in CASES.items() for n in m.MISTAKES])
+def test_each_mistake_is_named(assignment, mistake):
+    edits, phrase, lost = CASES[assignment].MISTAKES[mistake]
+    failed = _failures(assignment, _functions(assignment, edits))
     assert set(failed) == set(lost)
     assert phrase in failed[lost[0]], failed[lost[0]]
 

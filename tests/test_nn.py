@@ -162,18 +162,31 @@ def test_momentum_none_is_the_plain_average_of_batch_statistics():
 
 
 @pytest.mark.parametrize("momentum", [0.1, 0.5, None])
-def test_running_stats_agree_with_the_shared_update(momentum):
+def test_running_stats_agree_with_the_worked_example_and_the_shared_update(momentum):
+    """BatchNorm1d feeds stats.update_running_stats the biased batch variance and N; check by hand too."""
     from bn_helpers import stats
 
     rng = np.random.default_rng(6)
-    bn, expected = nn.BatchNorm1d(3, momentum=momentum), stats.init_running_stats(3)
-    for n in (4, 9, 6):
-        x = rng.normal(loc=1.0, scale=2.0, size=(n, 3))
+    bn, expected = nn.BatchNorm1d(1, momentum=momentum), stats.init_running_stats(1)
+    batches = [worked_example()] + [rng.normal(loc=1.0, scale=2.0, size=(n, 1)) for n in (4, 9, 6)]
+    by_hand_mean, by_hand_var = 0.0, 1.0
+    for k, x in enumerate(batches, start=1):
         bn.forward(x)
+        n = x.shape[0]
         expected = stats.update_running_stats(expected, x.mean(axis=0), x.var(axis=0), n, momentum)
-    assert np.allclose(bn.running_mean, expected.mean, rtol=1e-12)
-    assert np.allclose(bn.running_var, expected.var, rtol=1e-12)
-    assert bn.num_batches_tracked == expected.num_batches_tracked
+        f = 1.0 / k if momentum is None else momentum
+        by_hand_mean = (1 - f) * by_hand_mean + f * x.mean()
+        by_hand_var = (1 - f) * by_hand_var + f * x.var(ddof=1)
+        if k == 1:  # the worked example: mean 1.12, biased var 2.8376, unbiased 2.8376 * 5/4 = 3.547
+            f = 1.0 if momentum is None else momentum
+            assert bn.running_mean[0] == pytest.approx(f * 1.12, abs=1e-12)
+            assert bn.running_var[0] == pytest.approx((1 - f) * 1.0 + f * 3.547, abs=1e-12)
+        assert np.allclose(bn.running_mean, expected.mean, rtol=1e-12)
+        assert np.allclose(bn.running_var, expected.var, rtol=1e-12)
+        assert bn.running_mean[0] == pytest.approx(by_hand_mean, rel=1e-12)
+        assert bn.running_var[0] == pytest.approx(by_hand_var, rel=1e-12)
+        assert bn.num_batches_tracked == expected.num_batches_tracked == k
+    assert isinstance(bn.running_mean, np.ndarray) and bn.running_mean.shape == (1,)
 
 
 def test_eval_mode_uses_running_stats_row_by_row():

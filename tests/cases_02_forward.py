@@ -1,10 +1,20 @@
-"""Known mistakes in 02_forward: each replaces one solution cell of the instructor's solution.
+"""Grading cases of 02_forward: other correct solutions, known mistakes, hostile submissions.
 
-Shared by the fast tests of ``bn_helpers.checks`` (test_checks.py) and the
-real-nbgrader tests (test_grading.py). Each entry: the cell edits, a phrase the
+Every ``cases_<assignment>.py`` module offers the same names, used by the fast
+tests of ``bn_helpers.checks`` (test_checks.py) and by real nbgrader
+autograding (test_grading.py). Edits replace cells of the instructor's
+solution by ``grade_id``. A mistake lists the cell edits, a phrase the
 diagnosis must contain, and exactly the test cells that lose their points
-(the solution's batchnorm_forward and undo_params call its batch_variance).
+(here the solution's batchnorm_forward and undo_params call its batch_variance).
 """
+import numpy as np
+
+from bn_helpers.numerics import BatchNormCache
+
+ASSIGNMENT = "02_forward"
+#: What the notebook's setup cell gives the solution cells.
+NAMESPACE = {"np": np, "BatchNormCache": BatchNormCache}
+
 FORWARD_TESTS = ("test_batchnorm_forward", "test_batchnorm_forward_hidden")
 UNDO_TESTS = ("test_undo_params", "test_undo_params_hidden")
 
@@ -66,3 +76,38 @@ MISTAKES = {
         {"batchnorm_forward": "from bn_helpers.numerics import batchnorm_forward\n"},
         "reference code", ("test_batchnorm_forward_hidden",)),
 }
+
+
+ALTERNATIVES = {
+    "np.var and keepdims": {
+        "batch_variance": "def batch_variance(x):\n    return np.var(x, axis=0, keepdims=True)[0]\n",
+        "batchnorm_forward": (
+            "def batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
+            "    mean = x.mean(axis=0, keepdims=True)\n"
+            "    var = x.var(axis=0, keepdims=True)\n"
+            "    x_hat = (x - mean) / np.sqrt(var + eps)\n"
+            "    cache = BatchNormCache(x, x_hat, mean[0], var[0], 1 / np.sqrt(var[0] + eps), gamma, beta, eps)\n"
+            "    return x_hat * gamma + beta, cache\n"),
+    },
+    "einsum and a dict cache": {
+        "batch_mean": "def batch_mean(x):\n    return np.einsum('nd->d', x) / x.shape[0]\n",
+        "batchnorm_forward": (
+            "def batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
+            "    mean = batch_mean(x); xc = x - mean; var = (xc * xc).sum(0) / len(x)\n"
+            "    inv_std = (var + eps) ** -0.5\n"
+            "    x_hat = xc * inv_std\n"
+            "    return gamma * x_hat + beta, dict(x=x, x_hat=x_hat, mean=mean, var=var, inv_std=inv_std)\n"),
+    },
+    "float64 accumulation cast back": {
+        "batch_variance": ("def batch_variance(x):\n    x64 = x.astype(np.float64)\n"
+                           "    return ((x64 - x64.mean(0)) ** 2).mean(0).astype(x.dtype)\n"),
+        "undo_params": "def undo_params(x, eps=1e-5):\n    return np.sqrt(np.var(x, 0) + eps), np.mean(x, 0)\n",
+    },
+}
+
+#: A graded function that never returns, and the test cells it must lose (and only those).
+LOOP = ({"undo_params": "def undo_params(x, eps=1e-5):\n    while True:\n        pass\n"}, UNDO_TESTS)
+#: The mistake a tamperer hides behind test cells rewritten to `assert True`.
+TAMPER_MISTAKE = "sigma_plus_eps"
+#: A mistake whose test cells the student deleted, and which cells were deleted.
+DELETE = ("forgot_beta", ("test_batchnorm_forward", "test_batchnorm_forward_hidden", "test_undo_params"))
