@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_float_array
+from .._validate import as_float_array
 
 __all__ = ["plot_clouds", "plot_unit_histograms", "plot_lines"]
 

@@ -23,9 +23,9 @@ from IPython import get_ipython
 from IPython.display import display
 from numpy.typing import ArrayLike, NDArray
 
-from .data import WORKED_BATCH, WORKED_BETA, WORKED_GAMMA
-from .numerics import batchnorm_forward
-from .plots import plot_clouds
+from ..data import WORKED_BATCH, WORKED_BETA, WORKED_GAMMA
+from ..numerics import batchnorm_forward
+from ..plots import plot_clouds
 
 __all__ = ["scatter_clouds", "ScatterView", "parse_batch", "Step", "step_by_step", "steps_to_html",
            "StepByStepView"]
