@@ -111,3 +111,6 @@ LOOP = ({"undo_params": "def undo_params(x, eps=1e-5):\n    while True:\n       
 TAMPER_MISTAKE = "sigma_plus_eps"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("forgot_beta", ("test_batchnorm_forward", "test_batchnorm_forward_hidden", "test_undo_params"))
+
+#: The mistakes also graded through real nbgrader (tests/test_grading.py): all of them.
+NBGRADER_MISTAKES = list(MISTAKES)

@@ -1,9 +1,10 @@
 """Real nbgrader autograding in a temporary course: the grades instructors will see.
 
-One course holding every assignment that has grading cases (tests/cases_*.py),
-one ``nbgrader autograde`` run per assignment over all its submissions below
-(the sample class of ``make demo``, one student per known mistake, and the
-hostile cases), then each test reads the gradebook. Expected scores come from
+For every assignment that has grading cases (tests/cases_*.py): courses that
+``nbgrader autograde`` the submissions below (the sample class of ``make demo``,
+the hostile cases, and known mistakes: all of 02's, a chosen few of the
+others', whose every mistake test_checks.py runs through the same checks),
+two courses at a time, then each test reads the gradebook. Expected scores come from
 the points of the source notebook's test cells.
 """
 import json
@@ -25,37 +26,77 @@ def points(assignment) -> dict[str, float]:
 
 
 def students(course, case) -> dict[str, dict]:
+    """Submissions for one assignment: the sample class, hostile cases, graded mistakes.
+
+    The sample class provides the correct solution (``base: solution``, no
+    edits) and the untouched release (no edits); the fixture files them
+    under "solution" and "untouched" as well.
+    """
     a = case.ASSIGNMENT
     solution = grading.solution_code(course, a)
     tests = {gid: "assert True\n" for gid in points(a)}
     mistake, deleted = case.DELETE
-    out = {
-        "solution": solution,
-        "untouched": {},
+    out = {}
+    for path in sorted((demo.SAMPLES / a).glob("*.py")):
+        edits, header = grading.read_sample(path)
+        out[f"sample_{path.stem}"] = {**solution, **edits} if header.get("base") == "solution" else edits
+    out.update({
         "tamper_correct_code": {**solution, **tests},
         "tamper_wrong_code": {**solution, **case.MISTAKES[case.TAMPER_MISTAKE][0], **tests},
         "deleted_tests": {**solution, **case.MISTAKES[mistake][0], **{gid: None for gid in deleted}},
         "infinite_loop": {**solution, **case.LOOP[0]},
-    }
-    out.update({f"alternative_{i}": {**solution, **edits} for i, edits in enumerate(case.ALTERNATIVES.values())})
-    out.update({f"mistake_{k}": {**solution, **edits} for k, (edits, _, _) in case.MISTAKES.items()})
-    for path in sorted((demo.SAMPLES / a).glob("*.py")):
-        edits, header = grading.read_sample(path)
-        out[f"sample_{path.stem}"] = {**solution, **edits} if header.get("base") == "solution" else edits
+    })
+    if a == "02_forward":  # the model assignment also runs its other correct implementations
+        out.update({f"alternative_{i}": {**solution, **e} for i, e in enumerate(case.ALTERNATIVES.values())})
+    out.update({f"mistake_{k}": {**solution, **case.MISTAKES[k][0]} for k in case.NBGRADER_MISTAKES})
     return out
+
+
+def _aliases(case) -> dict[str, str]:
+    """The "solution" and "untouched" students: the sample students who submitted exactly that."""
+    out = {}
+    for path in sorted((demo.SAMPLES / case.ASSIGNMENT).glob("*.py")):
+        edits, header = grading.read_sample(path)
+        if not edits:
+            out["solution" if header.get("base") == "solution" else "untouched"] = f"sample_{path.stem}"
+    return out
+
+
+SHARDS = 2  # the machine has two cores: grade two courses at a time
+
+
+def _grade_shard(root, a, shard) -> tuple:
+    course = grading.new_course(root / f"{a}-{len(shard)}-{next(iter(shard))}", root=ROOT, names=[a])
+    for student, edits in shard.items():
+        grading.make_submission(course, a, student, edits)
+    grading.autograde(course, a)
+    feedback = grading.generate_feedback(course, a)
+    return course, {r.student: r for r in grading.results(course, a)}, feedback
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    course = grading.new_course(tmp_path_factory.mktemp("course") / "course", root=ROOT, names=list(CASES))
-    results, feedback = {}, {}
-    for a, case in CASES.items():
-        for student, edits in students(course, case).items():
-            grading.make_submission(course, a, student, edits)
-        grading.autograde(course, a)
-        feedback[a] = grading.generate_feedback(course, a)
-        results[a] = {r.student: r for r in grading.results(course, a)}
-    return course, results, feedback
+    """Per assignment: ({student: their course folder}, {student: result}, feedback files)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path_factory.mktemp("courses")
+    jobs = []
+    with ThreadPoolExecutor(max_workers=SHARDS) as pool:
+        for a, case in CASES.items():
+            everyone = list(students(ROOT, case).items())
+            for k in range(SHARDS):
+                jobs.append((a, pool.submit(_grade_shard, root, a, dict(everyone[k::SHARDS]))))
+        out = {}
+        for a, job in jobs:
+            course, results, feedback = job.result()
+            course_of, all_results, all_feedback = out.setdefault(a, ({}, {}, []))
+            course_of.update({student: course for student in results})
+            all_results.update(results)
+            all_feedback.extend(feedback)
+    for a, (course_of, results, _) in out.items():
+        for alias, student in _aliases(CASES[a]).items():
+            results[alias], course_of[alias] = results[student], course_of[student]
+    return out
 
 
 def lost(result):
@@ -64,57 +105,59 @@ def lost(result):
 
 @pytest.mark.parametrize("a", CASES)
 def test_solutions_and_other_correct_code_score_full_marks(graded, a):
-    _, results, _ = graded
+    _, results, _ = graded[a]
     full = sum(points(a).values())
-    for name, r in results[a].items():
+    assert "solution" in results
+    for name, r in results.items():
         if name == "solution" or name.startswith("alternative_"):
             assert (r.score, r.max_score) == (full, full), (name, r.problems)
 
 
 @pytest.mark.parametrize("a", CASES)
 def test_untouched_release_scores_zero(graded, a):
-    _, results, _ = graded
-    r = results[a]["untouched"]
+    _, results, _ = graded[a]
+    r = results["untouched"]
     assert r.score == 0 and r.max_score == sum(points(a).values())
     assert all("not implemented yet" in c.message for c in r.cells)
 
 
 @pytest.mark.parametrize("a", CASES)
 def test_tampered_tests_are_restored_and_code_graded_on_its_merit(graded, a):
-    course, results, _ = graded
+    course_of, results, _ = graded[a]
     full, pts = sum(points(a).values()), points(a)
-    assert results[a]["tamper_correct_code"].score == full
-    r = results[a]["tamper_wrong_code"]
+    assert results["tamper_correct_code"].score == full
+    r = results["tamper_wrong_code"]
     expected_lost = set(CASES[a].MISTAKES[CASES[a].TAMPER_MISTAKE][2])
     assert lost(r) == expected_lost and r.score == full - sum(pts[g] for g in expected_lost)
-    cells = json.loads((course / ".grading/autograded/tamper_wrong_code" / a / f"{a}.ipynb").read_text())["cells"]
+    path = course_of["tamper_wrong_code"] / ".grading/autograded/tamper_wrong_code" / a / f"{a}.ipynb"
+    cells = json.loads(path.read_text())["cells"]
     sources = ["".join(c["source"]) for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
     assert len(sources) == len(pts) and not any(s.strip() == "assert True" for s in sources)
 
 
 @pytest.mark.parametrize("a", CASES)
 def test_deleted_test_cells_are_reinserted_and_graded(graded, a):
-    _, results, _ = graded
+    _, results, _ = graded[a]
     mistake, deleted = CASES[a].DELETE
-    r = results[a]["deleted_tests"]
+    r = results["deleted_tests"]
     assert {c.grade_id for c in r.cells} == set(points(a))
     assert lost(r) == set(CASES[a].MISTAKES[mistake][2])
 
 
 @pytest.mark.parametrize("a", CASES)
 def test_infinite_loop_loses_only_its_tests(graded, a):
-    _, results, _ = graded
-    r = results[a]["infinite_loop"]
+    _, results, _ = graded[a]
+    r = results["infinite_loop"]
     assert lost(r) == set(CASES[a].LOOP[1])
     assert r.score == sum(points(a).values()) - sum(points(a)[g] for g in CASES[a].LOOP[1])
     assert all("did not return within" in c.message for c in r.problems)
 
 
-@pytest.mark.parametrize("a, mistake", [(a, m) for a, case in CASES.items() for m in case.MISTAKES])
+@pytest.mark.parametrize("a, mistake", [(a, m) for a, case in CASES.items() for m in case.NBGRADER_MISTAKES])
 def test_each_known_mistake_loses_points_with_its_diagnosis(graded, a, mistake):
-    _, results, _ = graded
+    _, results, _ = graded[a]
     _, phrase, cells = CASES[a].MISTAKES[mistake]
-    r = results[a][f"mistake_{mistake}"]
+    r = results[f"mistake_{mistake}"]
     assert lost(r) == set(cells)
     assert r.score == sum(points(a).values()) - sum(points(a)[g] for g in cells)
     first = next(c for c in r.problems if c.grade_id == cells[0])
@@ -123,27 +166,27 @@ def test_each_known_mistake_loses_points_with_its_diagnosis(graded, a, mistake):
 
 @pytest.mark.parametrize("a", CASES)
 def test_sample_class_scores_as_expected(graded, a):
-    _, results, _ = graded
+    _, results, _ = graded[a]
     samples = sorted((demo.SAMPLES / a).glob("*.py"))
     assert len(samples) >= 5
     for path in samples:
         _, header = grading.read_sample(path)
-        assert results[a][f"sample_{path.stem}"].score == float(header["expected"]), path.stem
+        assert results[f"sample_{path.stem}"].score == float(header["expected"]), path.stem
 
 
 @pytest.mark.parametrize("a", CASES)
 def test_feedback_for_every_student(graded, a):
-    _, results, feedback = graded
-    assert len(feedback[a]) == len(results[a])
-    mistake = next(iter(CASES[a].MISTAKES))
-    html = next(f for f in feedback[a] if f"mistake_{mistake}" in str(f)).read_text()
+    _, results, feedback = graded[a]
+    assert len(feedback) == len({id(r) for r in results.values()})
+    mistake = CASES[a].NBGRADER_MISTAKES[0]
+    html = next(f for f in feedback if f"mistake_{mistake}" in str(f)).read_text()
     assert CASES[a].MISTAKES[mistake][1] in html
 
 
 def test_gradebook_is_read_not_exit_codes(graded):
     """A submission nbgrader cannot grade is reported, though nbgrader exits 0."""
-    course, _, _ = graded
     a = next(iter(CASES))
+    course = graded[a][0]["solution"]
     bad = course / ".grading/submitted/broken_student" / a
     bad.mkdir(parents=True)
     (bad / f"{a}.ipynb").write_text("this is not a notebook")
@@ -161,9 +204,10 @@ def test_demo_reports_unexpected_scores(tmp_path, monkeypatch):
 
 
 def test_refuses_to_overwrite(graded):
-    course, _, _ = graded
     a = next(iter(CASES))
+    course_of = graded[a][0]
+    student = _aliases(CASES[a])["solution"]
     with pytest.raises(grading.GradingError, match="refusing to overwrite"):
-        grading.make_submission(course, a, "solution", {})
+        grading.make_submission(course_of[student], a, student, {})
     with pytest.raises(grading.GradingError, match="already holds a course"):
         grading.new_course(course, root=ROOT, names=[a])

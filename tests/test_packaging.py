@@ -42,3 +42,13 @@ def test_readme_states_the_two_commands_and_ci_runs_the_test_one():
     assert "make lab" in readme and "make test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test$", ci, re.MULTILINE)
+
+
+def test_every_subpackage_is_packaged():
+    from setuptools import find_packages
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    found = set(find_packages(str(ROOT), include=include))
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "bn_helpers").rglob("__init__.py")}
+    assert on_disk <= found

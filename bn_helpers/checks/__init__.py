@@ -18,5 +18,8 @@ One module per assignment: ``forward`` (02); ``_common`` holds what they share.
 """
 from ._common import TIME_BUDGET
 from .forward import batch_mean, batch_variance, batchnorm_forward, undo_params
+from .train_eval import BatchNorm1d, keras_to_torch_momentum
+from .backward import batchnorm_backward, batchnorm_backward_compact
+from .why_normalize import layer_stats, prediction_ics, saturation_fraction, standardize
 
-__all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "TIME_BUDGET"]
+__all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact", "BatchNorm1d", "keras_to_torch_momentum", "TIME_BUDGET", "standardize", "layer_stats", "saturation_fraction", "prediction_ics"]

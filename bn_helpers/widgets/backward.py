@@ -1,0 +1,125 @@
+"""The seed's "Gradient Flow" view as an ipywidget, with measured numbers.
+
+:func:`gradient_flow_curves` does the work (a plain function, tested without a
+browser); :class:`GradientFlowView` wires a dropdown for the activation and a
+slider for the initialization scale to it and draws
+:func:`bn_helpers.plots.plot_gradient_flow`.
+
+References
+----------
+CS5720 Week 3 seed slides, "Gradient Flow" (whose numbers, |∇| = 1.0, 0.01,
+... without BN and 1.0, 0.95, ... with BN, are illustrations, not
+measurements).
+"""
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython import get_ipython
+from IPython.display import display
+from numpy.typing import NDArray
+
+from ..experiments.backward import gradient_flow
+from ..plots import plot_gradient_flow
+
+__all__ = ["SEED_ILLUSTRATION", "gradient_flow_curves", "GradientFlowView"]
+
+#: The seed slide's illustrative |∇| at layers 20, 15, 10, 5, 1 (layer 1 "≈ 0" drawn as 1e-8).
+SEED_ILLUSTRATION = {
+    "layers": np.array([20, 15, 10, 5, 1]),
+    "without BN": np.array([1.0, 0.01, 1e-4, 1e-6, 1e-8]),
+    "with BN": np.array([1.0, 0.95, 0.90, 0.85, 0.80]),
+}
+
+
+def gradient_flow_curves(activation: str = "sigmoid", gain: float = 1.0, depth: int = 20,
+                         seed: int = 0) -> dict[str, NDArray]:
+    """Measured weight-gradient norms per layer, without and with batch norm.
+
+    Parameters
+    ----------
+    activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
+    gain : float, default 1.0
+        Multiplies the std of the N(0, 1/fan_in) initialization.
+    depth : int, default 20
+        Hidden layers of width 100.
+    seed : int, default 0
+
+    Returns
+    -------
+    dict
+        ``"without BN"`` and ``"with BN"``: arrays of shape (depth + 1,), the
+        ``||dW||`` of each Linear layer (input side first).
+
+    Raises
+    ------
+    ValueError
+        From :func:`bn_helpers.experiments.backward.gradient_flow` (bad
+        activation, non-positive gain).
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 3.3.
+    """
+    return {label: gradient_flow(activation, norm, depth=depth, gain=gain, seed=seed)
+            for label, norm in (("without BN", None), ("with BN", "batch"))}
+
+
+class GradientFlowView:
+    """Activation and init-scale controls; measured per-layer gradient norms with and without BN.
+
+    Attributes
+    ----------
+    activation : ipywidgets.Dropdown
+    gain : ipywidgets.FloatLogSlider
+        Init std as a multiple of 1/sqrt(fan_in).
+    show_seed : ipywidgets.Checkbox
+        Also draw the seed's illustrative numbers (dashed).
+    fig, ax : matplotlib Figure and Axes
+    state : dict
+        The latest result of :func:`gradient_flow_curves`.
+    widget : ipywidgets.VBox
+
+    References
+    ----------
+    CS5720 Week 3 seed slides, "Gradient Flow".
+    """
+
+    def __init__(self, depth: int = 20, seed: int = 0):
+        self.depth, self.seed = depth, seed
+        self.activation = widgets.Dropdown(options=["sigmoid", "tanh", "relu"], value="sigmoid",
+                                           description="activation")
+        self.gain = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.1, continuous_update=False,
+                                           description="init std × √fan_in", style={"description_width": "initial"})
+        self.show_seed = widgets.Checkbox(value=False, description="show the seed's illustration")
+        self.fig, self.ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
+        plt.close(self.fig)
+        self.out = widgets.Output()
+        controls = (self.activation, self.gain, self.show_seed)
+        self.widget = widgets.VBox([widgets.HBox(controls), self.out])
+        for c in controls:
+            c.observe(self._on_change, names="value")
+        self.update()
+
+    def update(self) -> None:
+        """Measure again with the current controls and redraw."""
+        self.state = gradient_flow_curves(self.activation.value, self.gain.value, self.depth, self.seed)
+        self.ax.clear()
+        plot_gradient_flow(self.ax, {f"{k} (measured)": v for k, v in self.state.items()}, title=(
+            f"{self.depth}×100 {self.activation.value} net at init, init std {self.gain.value:.2g}/√fan_in"))
+        if self.show_seed.value:
+            for label, color in (("without BN", "tab:blue"), ("with BN", "tab:orange")):
+                self.ax.semilogy(SEED_ILLUSTRATION["layers"], SEED_ILLUSTRATION[label], linestyle="--",
+                                 color=color, alpha=0.6, label=f"{label} (seed's illustration)")
+            self.ax.legend(fontsize=8)
+        if get_ipython() is not None:
+            with self.out:
+                self.out.clear_output(wait=True)
+                display(self.fig)
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)

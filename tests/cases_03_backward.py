@@ -1,0 +1,157 @@
+"""Grading cases of 03_backward: other correct solutions, known mistakes, hostile submissions.
+
+Same names as ``cases_02_forward.py`` (see its docstring). The two graded
+functions are independent (the compact one does not call the staged one), so
+a mistake in one loses only that function's test cells.
+"""
+import numpy as np
+
+from bn_helpers.numerics import BatchNormCache, batchnorm_forward
+
+ASSIGNMENT = "03_backward"
+#: What the notebook's setup cell gives the solution cells.
+NAMESPACE = {"np": np, "BatchNormCache": BatchNormCache, "batchnorm_forward": batchnorm_forward}
+
+STAGED = ("test_batchnorm_backward", "test_batchnorm_backward_hidden")
+COMPACT = ("test_batchnorm_backward_compact", "test_batchnorm_backward_compact_hidden")
+
+_STAGED = '''
+def batchnorm_backward(dout, cache):
+    {read}
+    n = x.shape[0]
+    centered = x - mean
+    x_hat = centered * inv_std
+    dbeta = {dbeta}
+    dgamma = {dgamma}
+    {dx_hat}
+    dcentered = dx_hat * inv_std
+    dinv_std = (dx_hat * centered).sum(axis=0)
+    dvar = -0.5 * inv_std**3 * dinv_std
+    {var_path}
+    dmean = -dcentered.sum(axis=0)
+    dx = {dx}
+    return {ret}
+'''
+_STAGED_DEFAULTS = dict(
+    read="x, mean, inv_std, gamma = cache.x, cache.mean, cache.inv_std, cache.gamma",
+    dbeta="dout.sum(axis=0)", dgamma="(dout * x_hat).sum(axis=0)", dx_hat="dx_hat = dout * gamma",
+    var_path="dcentered = dcentered + dvar * 2 * centered / n", dx="dcentered + dmean / n",
+    ret="dx, dgamma, dbeta")
+
+
+def _staged(**changes) -> dict[str, str]:
+    return {"batchnorm_backward": _STAGED.format(**{**_STAGED_DEFAULTS, **changes})}
+
+
+_COMPACT = '''
+def batchnorm_backward_compact(dout, cache):
+    x_hat, inv_std = cache.x_hat, cache.inv_std
+    n = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    g = {g}
+    dx = {dx}
+    return {ret}
+'''
+_COMPACT_DEFAULTS = dict(g="dout * cache.gamma",
+                         dx="inv_std / n * (n * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))",
+                         ret="dx, dgamma, dbeta")
+
+
+def _compact(**changes) -> dict[str, str]:
+    return {"batchnorm_backward_compact": _COMPACT.format(**{**_COMPACT_DEFAULTS, **changes})}
+
+
+MISTAKES = {
+    "no_mean_path": (_staged(dx="dcentered"), "mean path", STAGED),
+    "no_variance_path": (_staged(var_path="pass"), "variance path", STAGED),
+    "dgamma_without_x_hat": (_staged(dgamma="dout.sum(axis=0)"), "dgamma without x_hat", STAGED),
+    "sums_over_axis_1": (_staged(dbeta="dout.sum(axis=1)", dgamma="(dout * x_hat).sum(axis=1)"),
+                         "wrong axis", STAGED),
+    "reads_cache_by_position": (
+        _staged(read="x, x_hat_cached, mean, var, inv_std, gamma, beta, eps = cache"), "by position", STAGED),
+    "own_cache_layout": (_staged(read="x, mean, inv_std, gamma = cache"), "named fields", STAGED),
+    "dict_cache": (_staged(read="x, mean, inv_std, gamma = cache['x'], cache['mean'], cache['inv_std'], cache['gamma']"),
+                   "named fields", STAGED),
+    "dx_wrong_shape": (_staged(ret="dx.sum(axis=0), dgamma, dbeta"), "shape", STAGED),
+    "dout_in_place": (_staged(dx_hat="dout *= gamma\n    dx_hat = dout"), "in place", STAGED),
+    "compact_no_variance_path": (
+        _compact(dx="inv_std / n * (n * g - g.sum(axis=0))"), "variance path", COMPACT),
+    "compact_no_mean_path": (
+        _compact(dx="inv_std / n * (n * g - x_hat * (g * x_hat).sum(axis=0))"), "mean path", COMPACT),
+    "compact_forgot_gamma": (_compact(g="dout"), "forgot gamma", COMPACT),
+    "compact_no_division_by_n": (
+        _compact(dx="inv_std * (n * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))"), "divide by N", COMPACT),
+    "compact_swapped_dgamma_dbeta": (_compact(ret="dx, dbeta, dgamma"), "swapped", COMPACT),
+    "compact_float64": (_compact(ret="dx.astype(np.float64), dgamma, dbeta"), "dtype",
+                        ("test_batchnorm_backward_compact_hidden",)),
+    "calls_reference": (
+        {"batchnorm_backward_compact": (
+            "def batchnorm_backward_compact(dout, cache):\n"
+            "    from bn_helpers import norms\n"
+            "    same = BatchNormCache(*(getattr(cache, f) for f in BatchNormCache._fields))\n"
+            "    return norms.batchnorm_backward_compact(dout, same)\n")},
+        "reference code", ("test_batchnorm_backward_compact_hidden",)),
+}
+
+
+ALTERNATIVES = {
+    "cs231n-style staged graph and means in the compact form": {
+        "batchnorm_backward": (
+            "def batchnorm_backward(dout, cache):\n"
+            "    N = dout.shape[0]\n"
+            "    xmu = cache.x - cache.mean\n"
+            "    sqrtvar = np.sqrt(cache.var + cache.eps)\n"
+            "    ivar = 1.0 / sqrtvar\n"
+            "    xhat = xmu * ivar\n"
+            "    dbeta = np.sum(dout, axis=0)\n"
+            "    dgamma = np.sum(dout * xhat, axis=0)\n"
+            "    dxhat = dout * cache.gamma\n"
+            "    divar = np.sum(dxhat * xmu, axis=0)\n"
+            "    dxmu1 = dxhat * ivar\n"
+            "    dsqrtvar = -1.0 / (sqrtvar ** 2) * divar\n"
+            "    dvar = 0.5 * ivar * dsqrtvar\n"
+            "    dsq = 1.0 / N * np.ones_like(dout) * dvar\n"
+            "    dxmu2 = 2 * xmu * dsq\n"
+            "    dmu = -1 * np.sum(dxmu1 + dxmu2, axis=0)\n"
+            "    dx2 = 1.0 / N * np.ones_like(dout) * dmu\n"
+            "    return dxmu1 + dxmu2 + dx2, dgamma, dbeta\n"),
+        "batchnorm_backward_compact": (
+            "def batchnorm_backward_compact(dout, cache):\n"
+            "    g = dout * cache.gamma\n"
+            "    dx = cache.inv_std * (g - g.mean(axis=0) - cache.x_hat * (g * cache.x_hat).mean(axis=0))\n"
+            "    return dx, (dout * cache.x_hat).sum(0), dout.sum(0)\n"),
+    },
+    "einsum, keepdims and a list": {
+        "batchnorm_backward": (
+            "def batchnorm_backward(dout, cache):\n"
+            "    n = len(dout)\n"
+            "    c = cache.x - cache.mean[None, :]\n"
+            "    s = cache.inv_std[None, :]\n"
+            "    dxh = dout * cache.gamma\n"
+            "    dvar = np.einsum('nd,nd->d', dxh, c)[None, :] * -0.5 * s ** 3\n"
+            "    dc = dxh * s + dvar * 2.0 * c / n\n"
+            "    dx = dc - dc.sum(axis=0, keepdims=True) / n\n"
+            "    return [dx, np.einsum('nd,nd->d', dout, c * s), dout.sum(axis=0)]\n"),
+        "batchnorm_backward_compact": (
+            "def batchnorm_backward_compact(dout, cache):\n"
+            "    n = dout.shape[0]\n"
+            "    xh = cache.x_hat\n"
+            "    dgamma = np.einsum('nd,nd->d', dout, xh)\n"
+            "    dbeta = np.einsum('nd->d', dout)\n"
+            "    dx = (cache.gamma * cache.inv_std / n) * (n * dout - dbeta - xh * dgamma)\n"
+            "    return dx, dgamma, dbeta\n"),
+    },
+}
+
+#: A graded function that never returns, and the test cells it must lose (and only those).
+LOOP = ({"batchnorm_backward_compact": "def batchnorm_backward_compact(dout, cache):\n    while True:\n        pass\n"},
+        COMPACT)
+#: The mistake a tamperer hides behind test cells rewritten to `assert True`.
+TAMPER_MISTAKE = "no_variance_path"
+#: A mistake whose test cells the student deleted, and which cells were deleted.
+DELETE = ("no_mean_path", (*STAGED, "test_batchnorm_backward_compact"))
+
+#: The mistakes also graded through real nbgrader (tests/test_grading.py); every mistake is
+#: graded through the same checks in tests/test_checks.py, which is what a test cell runs.
+NBGRADER_MISTAKES = ['own_cache_layout', 'sums_over_axis_1', 'compact_forgot_gamma', 'calls_reference']

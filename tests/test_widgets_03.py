@@ -1,0 +1,74 @@
+"""The Gradient Flow view of 03_backward: its logic, and the view driven like a user would."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from bn_helpers import plots  # noqa: E402
+from bn_helpers.experiments.backward import gradient_flow  # noqa: E402
+from bn_helpers.widgets import GradientFlowView, gradient_flow_curves  # noqa: E402
+from bn_helpers.widgets.backward import SEED_ILLUSTRATION  # noqa: E402
+
+
+def test_curves_are_the_measurements():
+    curves = gradient_flow_curves("tanh", gain=0.5, depth=5)
+    np.testing.assert_array_equal(curves["without BN"], gradient_flow("tanh", depth=5, gain=0.5))
+    np.testing.assert_array_equal(curves["with BN"], gradient_flow("tanh", "batch", depth=5, gain=0.5))
+    assert curves["with BN"].shape == (6,)
+
+
+@pytest.fixture(scope="module")
+def view():
+    return GradientFlowView()
+
+
+def _lines(ax):
+    return {ln.get_label(): ln for ln in ax.get_lines()}
+
+
+def test_defaults_draw_the_measured_sigmoid_curves(view):
+    assert view.activation.value == "sigmoid" and view.gain.value == 1.0 and view.show_seed.value is False
+    assert isinstance(view.widget, ipywidgets.Box) and not plt.fignum_exists(view.fig.number)
+    lines = _lines(view.ax)
+    assert set(lines) == {"without BN (measured)", "with BN (measured)"}
+    y = lines["without BN (measured)"].get_ydata()
+    np.testing.assert_allclose(y, view.state["without BN"] / view.state["without BN"][-1])
+    assert y[0] < 1e-9 and lines["with BN (measured)"].get_ydata()[0] > 0.1
+    assert "sigmoid" in view.ax.get_title() and view.ax.get_yscale() == "log"
+    assert view.ax.get_xlabel() and view.ax.get_ylabel()
+
+
+def test_activation_and_gain_redraw(view):
+    view.activation.value = "tanh"
+    view.gain.value = 0.5
+    assert "tanh" in view.ax.get_title() and "0.5" in view.ax.get_title()
+    np.testing.assert_array_equal(view.state["without BN"], gradient_flow("tanh", gain=0.5))
+    drawn = _lines(view.ax)["with BN (measured)"].get_ydata()
+    assert drawn[0] > 2                                     # with BN, tanh gradients grow toward the input
+    view.activation.value, view.gain.value = "sigmoid", 1.0
+
+
+def test_seed_illustration_is_shown_on_request(view):
+    view.show_seed.value = True
+    lines = _lines(view.ax)
+    assert "without BN (seed's illustration)" in lines and "with BN (seed's illustration)" in lines
+    np.testing.assert_array_equal(lines["with BN (seed's illustration)"].get_ydata(), SEED_ILLUSTRATION["with BN"])
+    assert len(view.ax.get_legend().get_texts()) == 4
+    view.show_seed.value = False
+    assert len(_lines(view.ax)) == 2
+
+
+def test_graph_plot_has_every_node_and_a_title():
+    fig, ax = plt.subplots()
+    plots.plot_bn_graph(ax, highlight="var")
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for node in ("x", "mean", "centered", "var", "inv_std", "x_hat", "out", "gamma", "beta"):
+        assert f"{node}\n" in texts
+    assert ax.get_title() and ax.get_legend() is not None
+    with pytest.raises(ValueError, match="highlight must be one of"):
+        plots.plot_bn_graph(ax, highlight="sigma")
+    plt.close(fig)
