@@ -47,8 +47,10 @@ demo: $(STAMP)
 	$(BIN)/python -m bn_helpers.demo
 
 ## make bench: time the normalizations (ms, memory passes, ratio to torch on one thread if installed)
-bench: $(STAMP)
+##             and each solution notebook, top to bottom
+bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_norms.py
+	$(BIN)/python benchmarks/bench_course.py
 
 clean-venv:
 	rm -rf $(VENV)

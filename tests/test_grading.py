@@ -210,4 +210,4 @@ def test_refuses_to_overwrite(graded):
     with pytest.raises(grading.GradingError, match="refusing to overwrite"):
         grading.make_submission(course_of[student], a, student, {})
     with pytest.raises(grading.GradingError, match="already holds a course"):
-        grading.new_course(course, root=ROOT, names=[a])
+        grading.new_course(course_of[student], root=ROOT, names=[a])

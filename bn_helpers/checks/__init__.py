@@ -21,5 +21,7 @@ from .forward import batch_mean, batch_variance, batchnorm_forward, undo_params
 from .train_eval import BatchNorm1d, keras_to_torch_momentum
 from .backward import batchnorm_backward, batchnorm_backward_compact
 from .why_normalize import layer_stats, prediction_ics, saturation_fraction, standardize
+from .variants import batch_renorm_forward, groupnorm_forward, instancenorm_forward, layernorm_forward, spatial_batchnorm_forward
+from .in_practice import fold_batchnorm, merge_batch_stats
 
-__all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact", "BatchNorm1d", "keras_to_torch_momentum", "TIME_BUDGET", "standardize", "layer_stats", "saturation_fraction", "prediction_ics"]
+__all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact", "BatchNorm1d", "keras_to_torch_momentum", "TIME_BUDGET", "standardize", "layer_stats", "saturation_fraction", "prediction_ics", "spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward", "groupnorm_forward", "batch_renorm_forward", "fold_batchnorm", "merge_batch_stats"]

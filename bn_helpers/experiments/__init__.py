@@ -6,5 +6,7 @@ Each claim a notebook makes about an experiment is asserted by a test in
 from . import train_eval
 from . import backward
 from . import why_normalize
+from . import variants
+from . import in_practice
 
-__all__ = ["train_eval", "backward", "why_normalize"]
+__all__ = ["train_eval", "backward", "why_normalize", "variants", "in_practice"]

@@ -1,0 +1,349 @@
+"""Checks of assignment 05_variants: spatial batch norm, layer, instance and group norm, batch renorm.
+
+Every graded function returns ``out`` only (no cache). A wrong output is
+compared with the outputs of known wrong implementations (the wrong axes,
+channels grouped out of order, G ignored, N-1, eps outside the square root,
+r and d not clipped, d with the wrong sign, ...) and the closest is named.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ._common import as_array, call, diagnose, expect_dtype, own_code, tolerance, unchanged
+
+__all__ = ["spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward", "groupnorm_forward",
+           "batch_renorm_forward"]
+
+
+def _norm(x, gamma, beta, eps, axes, ddof=0, denom="sqrt", view=None):
+    """Reference-style normalization of ``x.reshape(view)`` over ``axes``; gamma, beta per entry of axis 1."""
+    x64 = np.asarray(x, dtype=np.float64)
+    v = x64 if view is None else x64.reshape(view)
+    mean = v.mean(axis=axes, keepdims=True)
+    var = v.var(axis=axes, ddof=ddof, keepdims=True)
+    std = np.sqrt(var + eps) if denom == "sqrt" else np.sqrt(var) + eps
+    x_hat = ((v - mean) / std).reshape(x64.shape)
+    shape = (1, x64.shape[1]) + (1,) * (x64.ndim - 2)
+    return np.asarray(gamma, np.float64).reshape(shape) * x_hat + np.asarray(beta, np.float64).reshape(shape)
+
+
+def _with(axes, **kw):
+    return lambda x, g, b, e: _norm(x, g, b, e, axes, **kw)
+
+
+_N1 = ("You divided by N-1 (the unbiased variance, ddof=1). Every normalization here uses the biased "
+       "variance: divide by the number of values averaged.")
+_SIGMA_EPS = ("You divided by sigma + eps, i.e. eps outside the square root. eps belongs inside: "
+              "(x - mean) / sqrt(var + eps).")
+_NO_GAMMA = "You forgot gamma or beta: out = gamma[c] * x_hat + beta[c], gamma and beta reshaped to (1, C, 1, 1)."
+_AXES_HINT = {
+    (0, 2, 3): "that is spatial batch norm (one mean per channel over the batch and positions)",
+    (1, 2, 3): "that is layer norm (one mean per example over all its channels and positions)",
+    (2, 3): "that is instance norm (one mean per example and channel)",
+    (0,): "that averages over the batch only, separately at every position",
+    (1,): "that averages over the channels only, separately at every position",
+    (0, 1, 2, 3): "that is one mean and variance for the whole array",
+}
+
+
+def _axes_mistakes(right: tuple, what: str) -> list[tuple[str, Callable]]:
+    wrong = [(f"You normalized over axes {a}: {h}. {what}", _with(a)) for a, h in _AXES_HINT.items() if a != right]
+    return wrong + [
+        (_N1, _with(right, ddof=1)),
+        (_SIGMA_EPS, _with(right, denom="sigma+eps")),
+        (_NO_GAMMA, lambda x, g, b, e: _norm(x, np.ones_like(g), b, e, right)),
+        (_NO_GAMMA, lambda x, g, b, e: _norm(x, g, np.zeros_like(b), e, right)),
+    ]
+
+
+def _images(seed: int, shape=(4, 6, 3, 2), dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    n, c = shape[0], shape[1]
+    loc = rng.normal(0, 3, (n, c, 1, 1)) if len(shape) == 4 else rng.normal(0, 3, (n, 1))
+    scale = rng.uniform(0.3, 4, (1, c, 1, 1)) if len(shape) == 4 else rng.uniform(0.3, 4, (1, c))
+    x = loc + scale * rng.standard_normal(shape)
+    gamma, beta = rng.uniform(0.5, 2.0, c), rng.normal(0.0, 1.0, c)
+    return x.astype(dtype), gamma.astype(dtype), beta.astype(dtype)
+
+
+def _random_shapes(seed: int, four_d: bool = True, count: int = 4, channels_div: int = 1):
+    rng = np.random.default_rng(seed)
+    for k in range(count):
+        dtype = np.float32 if k % 2 else np.float64
+        if four_d:
+            c = channels_div * int(rng.integers(1, 5))
+            shape = (int(rng.integers(1, 6)), c, int(rng.integers(2, 6)), int(rng.integers(1, 6)))
+        else:
+            shape = (int(rng.integers(1, 9)), int(rng.integers(2, 17)))
+        yield _images(int(rng.integers(1 << 30)), shape, dtype)
+
+
+def _run(fn, name, args: dict, kwargs: dict | None = None):
+    """Call with copies, check nothing changed in place, return ``out`` as an array."""
+    copies = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in args.items()}
+    result = call(fn, name, *copies.values(), **(kwargs or {}))
+    unchanged({k: v for k, v in args.items() if isinstance(v, np.ndarray)},
+              {k: v for k, v in copies.items() if isinstance(v, np.ndarray)}, name)
+    if isinstance(result, tuple):
+        raise AssertionError(f"{name} must return `out` only (one array), not a tuple of {len(result)}: "
+                             "this assignment keeps no cache.")
+    return as_array(result, name, "out")
+
+
+def _compare(name, out, expected, x, where, strict_dtype, mistakes, gamma, beta, eps, default_hint):
+    if strict_dtype:
+        expect_dtype(out, x.dtype, name, "out")
+    rtol, atol = tolerance(x.dtype)
+    ok = out.shape == expected.shape and np.allclose(out.astype(np.float64), expected, rtol=rtol, atol=atol)
+    if ok:
+        return
+    message = diagnose(out, x, gamma, beta, eps, mistakes) if out.shape == expected.shape else None
+    if out.shape != expected.shape:
+        message = (f"out has shape {out.shape}; it must have the shape of x, {expected.shape}. "
+                   "Keep the statistics with keepdims=True so they broadcast.")
+    raise AssertionError(
+        f"{name}: {message or default_hint}\n  wrong output for {where}: expected (first values) "
+        f"{np.round(expected.ravel()[:4], 5)}, got {np.round(out.ravel()[:4].astype(np.float64), 5)}")
+
+
+def _check_norm(fn, name, hidden, right_axes, cases, what, default_hint, two_d_axes=None):
+    for x, gamma, beta, eps in cases:
+        axes = right_axes if x.ndim == 4 else two_d_axes
+        mistakes = _axes_mistakes(axes, what) if x.ndim == 4 else [
+            ("You normalized over the batch (axis=0): that is batch norm. Layer norm standardizes each "
+             "example over its features: axis=1.", _with((0,))),
+            (_N1, _with(axes, ddof=1)), (_SIGMA_EPS, _with(axes, denom="sigma+eps"))]
+        out = _run(fn, name, {"x": x, "gamma": gamma, "beta": beta}, {"eps": eps})
+        expected = _norm(x, gamma, beta, eps, axes)
+        where = f"x of shape {x.shape} ({x.dtype}), eps={eps:g}"
+        _compare(name, out, expected, x, where, hidden, mistakes, gamma, beta, eps, default_hint)
+
+
+def _visible_cases(seed, four_d=True):
+    x, g, b = _images(seed, (4, 6, 3, 2) if four_d else (5, 7))
+    return [(x, g, b, 1e-5), (x, g, b, 0.5)]
+
+
+def spatial_batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
+    """Check ``fn(x, gamma, beta, eps) -> out`` for x (N, C, H, W): one mean and variance per channel over (N, H, W).
+
+    Raises
+    ------
+    AssertionError
+        Naming the likely mistake (axis 0 only, layer or instance norm's axes, N-1, sigma + eps, ...).
+    """
+    name = "spatial_batchnorm_forward"
+    cases = _visible_cases(21)
+    if hidden:
+        cases += [(x, g, b, 1e-5) for x, g, b in _random_shapes(22)]
+        cases.append((*_images(23, (1, 3, 4, 4), np.float32), 1e-5))
+    _check_norm(fn, name, hidden, (0, 2, 3), cases,
+                "Spatial batch norm averages each channel over the batch and all positions: axis=(0, 2, 3).",
+                "Compute mean and var with axis=(0, 2, 3), keepdims=True, then gamma.reshape(1, C, 1, 1).")
+    if hidden:
+        x, g, b = _images(24)
+        own_code(fn, name, x, g, b)
+
+
+def layernorm_forward(fn: Callable, hidden: bool = False) -> None:
+    """Check ``fn(x, gamma, beta, eps) -> out`` for x (N, D) (over D) and (N, C, H, W) (over (C, H, W)).
+
+    Raises
+    ------
+    AssertionError
+        Naming the likely mistake (axis 1 only for 4-D input, batch norm's axis, N-1, sigma + eps, ...).
+    """
+    name = "layernorm_forward"
+    cases = _visible_cases(31, four_d=False) + _visible_cases(32)
+    if hidden:
+        cases += [(x, g, b, 1e-5) for x, g, b in _random_shapes(33, four_d=False)]
+        cases += [(x, g, b, 1e-5) for x, g, b in _random_shapes(34)]
+        cases.append((*_images(35, (1, 5), np.float32), 1e-5))
+    _check_norm(fn, name, hidden, (1, 2, 3), cases,
+                "Layer norm standardizes each example over all its values: axis=1 for (N, D), "
+                "axis=(1, 2, 3) for (N, C, H, W) (use tuple(range(1, x.ndim))).",
+                "Use axis=tuple(range(1, x.ndim)), keepdims=True; gamma of shape (C,) or (D,) along axis 1.",
+                two_d_axes=(1,))
+    if hidden:
+        x, g, b = _images(36)
+        own_code(fn, name, x, g, b)
+
+
+def instancenorm_forward(fn: Callable, hidden: bool = False) -> None:
+    """Check ``fn(x, gamma, beta, eps) -> out`` for x (N, C, H, W): per example and channel, over (H, W).
+
+    Raises
+    ------
+    AssertionError
+        Naming the likely mistake (batch norm's (0, 2, 3), layer norm's axes, N-1, sigma + eps, ...).
+    """
+    name = "instancenorm_forward"
+    cases = _visible_cases(41)
+    if hidden:
+        cases += [(x, g, b, 1e-5) for x, g, b in _random_shapes(42)]
+        cases.append((*_images(43, (1, 2, 3, 3), np.float32), 1e-5))
+    _check_norm(fn, name, hidden, (2, 3), cases,
+                "Instance norm standardizes each image's channel on its own, over the positions: axis=(2, 3).",
+                "Use axis=(2, 3), keepdims=True.")
+    if hidden:
+        x, g, b = _images(44)
+        own_code(fn, name, x, g, b)
+
+
+def _gn(G, **kw):
+    def wrong(x, g, b, e):
+        n, c, h, w = x.shape
+        return _norm(x, g, b, e, (2, 3, 4), view=(n, G, c // G, h, w), **kw)
+    return wrong
+
+
+def _gn_interleaved(G):
+    def wrong(x, g, b, e):
+        n, c, h, w = x.shape
+        return _norm(x, g, b, e, (1, 3, 4), view=(n, c // G, G, h, w))
+    return wrong
+
+
+def _gn_mistakes(G, C):
+    return [
+        ("Your groups are not consecutive channels: reshape(N, C // G, G, H, W) puts channels c, c+G, c+2G, "
+         "... together. Group g must hold channels g*C/G ... (g+1)*C/G - 1: reshape(N, G, C // G, H, W) and "
+         "average over axis=(2, 3, 4).", _gn_interleaved(G)),
+        ("You formed C/G groups of G channels; group norm forms G groups of C/G consecutive channels: "
+         "reshape(N, G, C // G, H, W).", _gn(C // G) if C % max(C // G, 1) == 0 else _gn(G)),
+        ("Your output does not depend on G: it is layer norm over (C, H, W) (G = 1). Use the G argument: "
+         "reshape(N, G, C // G, H, W).", _gn(1)),
+        ("Your output does not depend on G: it is instance norm (G = C). Use the G argument: "
+         "reshape(N, G, C // G, H, W).", _gn(C)),
+        (_N1, _gn(G, ddof=1)),
+        (_SIGMA_EPS, _gn(G, denom="sigma+eps")),
+        ("You averaged each group over (C/G, H, W) but forgot part of it (e.g. axis=(2,) only): "
+         "use axis=(2, 3, 4) on the (N, G, C/G, H, W) view.",
+         lambda x, g, b, e: _norm(x, g, b, e, (2,), view=(x.shape[0], G, x.shape[1] // G, *x.shape[2:]))),
+        (_NO_GAMMA, lambda x, g, b, e: _gn(G)(x, np.ones_like(g), b, e)),
+    ]
+
+
+def groupnorm_forward(fn: Callable, hidden: bool = False) -> None:
+    """Check ``fn(x, gamma, beta, G, eps) -> out``: G groups of C/G consecutive channels, over (C/G, H, W).
+
+    Raises
+    ------
+    AssertionError
+        Naming the likely mistake (channels grouped out of order, C/G groups, G ignored, N-1, sigma + eps, ...).
+    """
+    name = "groupnorm_forward"
+    x, g, b = _images(51)
+    cases = [(x, g, b, 3, 1e-5), (x, g, b, 2, 1e-5), (x, g, b, 2, 0.5)]
+    if hidden:
+        for k, (xr, gr, br) in enumerate(_random_shapes(52, channels_div=6)):
+            cases.append((xr, gr, br, (1, 2, 3, 6)[k % 4], 1e-5))
+        x1, g1, b1 = _images(53, (1, 8, 2, 2), np.float32)
+        cases += [(x1, g1, b1, 4, 1e-5), (x1, g1, b1, 1, 1e-5), (x1, g1, b1, 8, 1e-5)]
+    outs = {}
+    for xc, gc, bc, G, eps in cases:
+        out = _run(fn, name, {"x": xc, "gamma": gc, "beta": bc}, {"G": G, "eps": eps})
+        n, c, h, w = xc.shape
+        expected = _gn(G)(xc, gc, bc, eps)
+        where = f"x of shape {xc.shape} ({xc.dtype}), G={G}, eps={eps:g}"
+        _compare(name, out, expected, xc, where, hidden, _gn_mistakes(G, c), gc, bc, eps,
+                 "Reshape to (N, G, C // G, H, W), normalize over axis=(2, 3, 4), reshape back, then "
+                 "gamma.reshape(1, C, 1, 1) * x_hat + beta.reshape(1, C, 1, 1).")
+        outs[G, eps, xc.shape] = out
+    if hidden:
+        own_code(fn, name, x, g, b, 3)
+
+
+# --------------------------------------------------------------------------
+# Batch renormalization
+# --------------------------------------------------------------------------
+
+
+def _renorm(x, gamma, beta, rm, rv, r_max, d_max, eps, clip_r=True, clip_d=True, d_sign=1, denom="sqrt",
+            ddof=0, r_inv=False):
+    x = np.asarray(x, np.float64)
+    mu = x.mean(axis=0)
+    var = x.var(axis=0, ddof=ddof)
+    if denom == "sqrt":
+        sigma_b, sigma = np.sqrt(var + eps), np.sqrt(np.asarray(rv, np.float64) + eps)
+    else:
+        sigma_b, sigma = np.sqrt(var) + eps, np.sqrt(np.asarray(rv, np.float64)) + eps
+    r = sigma / sigma_b if r_inv else sigma_b / sigma
+    d = d_sign * (mu - rm) / sigma
+    if clip_r:
+        r = np.clip(r, 1 / r_max, r_max)
+    if clip_d:
+        d = np.clip(d, -d_max, d_max)
+    x_hat = (x - mu) / sigma_b * r + d
+    return gamma * x_hat + beta
+
+
+def _renorm_case(seed, n=8, ratios=(0.2, 0.8, 1.0, 1.5, 4.0), shifts=(-3.0, -0.5, 0.0, 0.7, 2.5), dtype=np.float64):
+    """A batch whose r and d (at r_max=2, d_max=1) are clipped on some features and not on others."""
+    rng = np.random.default_rng(seed)
+    dim = len(ratios)
+    x = rng.normal(rng.normal(0, 2, dim), rng.uniform(0.5, 3, dim), size=(n, dim)).astype(dtype)
+    x64 = x.astype(np.float64)
+    mu, var = x64.mean(0), x64.var(0)
+    sigma = np.sqrt(var + 1e-5) / np.asarray(ratios)
+    rv = sigma ** 2 - 1e-5
+    rm = mu - np.asarray(shifts) * sigma
+    gamma, beta = rng.uniform(0.5, 2, dim), rng.normal(0, 1, dim)
+    return tuple(a.astype(dtype) for a in (x, gamma, beta, rm, rv))
+
+
+_RENORM_MISTAKES = [
+    ("r is not clipped: r = clip(sigma_B / sigma, 1 / r_max, r_max).", dict(clip_r=False)),
+    ("d is not clipped: d = clip((mu_B - running_mean) / sigma, -d_max, d_max).", dict(clip_d=False)),
+    ("Neither r nor d is clipped: r = clip(sigma_B / sigma, 1/r_max, r_max), d = clip(..., -d_max, d_max).",
+     dict(clip_r=False, clip_d=False)),
+    ("d has the wrong sign: d = (mu_B - running_mean) / sigma, the batch mean minus the running mean.",
+     dict(d_sign=-1)),
+    ("r is upside down: r = sigma_B / sigma (batch std over running std), so that x_hat * r + d equals "
+     "(x - running_mean) / sigma when nothing is clipped.", dict(r_inv=True)),
+    (_SIGMA_EPS + " Both sigma_B = sqrt(var_B + eps) and sigma = sqrt(running_var + eps).", dict(denom="plus")),
+    (_N1, dict(ddof=1)),
+]
+
+
+def batch_renorm_forward(fn: Callable, hidden: bool = False) -> None:
+    """Check ``fn(x, gamma, beta, running_mean, running_var, r_max, d_max, eps) -> out``.
+
+    Cases where r and d clip on some features and not others, and r_max=1,
+    d_max=0, where batch renorm must equal batch norm.
+
+    Raises
+    ------
+    AssertionError
+        Naming the likely mistake (r or d not clipped, d's sign, r inverted, eps outside sqrt, N-1, ...).
+    """
+    name = "batch_renorm_forward"
+    x, g, b, rm, rv = _renorm_case(61)
+    cases = [(x, g, b, rm, rv, 2.0, 1.0, 1e-5), (x, g, b, rm, rv, 1.0, 0.0, 1e-5), (x, g, b, rm, rv, 3.0, 5.0, 0.5)]
+    if hidden:
+        rng = np.random.default_rng(62)
+        for k in range(4):
+            dim = int(rng.integers(2, 9))
+            ratios = tuple(np.exp(rng.normal(0, 1, dim)))
+            shifts = tuple(rng.normal(0, 2, dim))
+            case = _renorm_case(int(rng.integers(1 << 30)), int(rng.integers(2, 33)), ratios, shifts,
+                                np.float32 if k % 2 else np.float64)
+            cases.append((*case, float(rng.uniform(1, 3)), float(rng.uniform(0, 3)), 1e-5))
+    for xc, gc, bc, rmc, rvc, r_max, d_max, eps in cases:
+        args = {"x": xc, "gamma": gc, "beta": bc, "running_mean": rmc, "running_var": rvc}
+        out = _run(fn, name, args, {"r_max": r_max, "d_max": d_max, "eps": eps})
+        expected = _renorm(xc, gc, bc, rmc, rvc, r_max, d_max, eps)
+        mistakes = [(m, (lambda kw: lambda x_, g_, b_, e_: _renorm(x_, g_, b_, rmc, rvc, r_max, d_max, e_, **kw))(kw))
+                    for m, kw in _RENORM_MISTAKES]
+        if r_max == 1 and d_max == 0:
+            mistakes = [(m, f) for m, f in mistakes if "clipped" not in m and "sign" not in m and "upside" not in m]
+        where = f"x of shape {xc.shape} ({xc.dtype}), r_max={r_max:g}, d_max={d_max:g}, eps={eps:g}"
+        hint = ("sigma = sqrt(running_var + eps), sigma_B = sqrt(var_B + eps), r = clip(sigma_B / sigma, 1/r_max, "
+                "r_max), d = clip((mu_B - running_mean) / sigma, -d_max, d_max), x_hat = (x - mu_B) / sigma_B * r + d.")
+        if r_max == 1 and d_max == 0:
+            hint = "With r_max=1 and d_max=0, r = 1 and d = 0: the output must be plain batch norm. " + hint
+        _compare(name, out, expected, xc, where, hidden, mistakes, gc, bc, eps, hint)
+    if hidden:
+        own_code(fn, name, x, g, b, rm, rv, 2.0, 1.0)

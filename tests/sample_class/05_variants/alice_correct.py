@@ -1,0 +1,3 @@
+# about: a correct submission, written like the instructor's solution
+# expected: 15
+# base: solution

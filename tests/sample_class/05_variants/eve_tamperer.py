@@ -1,0 +1,63 @@
+# about: rewrote every test cell to `assert True`; her group norm forms non-consecutive groups
+# expected: 12
+# %% [spatial_batchnorm_forward]
+def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
+    """Batch norm for (N, C, H, W): per channel, over (N, H, W). Returns out, shape of x."""
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    var = x.var(axis=(0, 2, 3), keepdims=True)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+# %% [layernorm_forward]
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    """Layer norm: per example, over all other axes. x (N, D) or (N, C, H, W); gamma, beta (D,) or (C,)."""
+    axes = tuple(range(1, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return gamma.reshape(shape) * x_hat + beta.reshape(shape)
+# %% [instancenorm_forward]
+def instancenorm_forward(x, gamma, beta, eps=1e-5):
+    """Instance norm: per example and channel, over (H, W). x (N, C, H, W); gamma, beta (C,)."""
+    mean = x.mean(axis=(2, 3), keepdims=True)
+    var = x.var(axis=(2, 3), keepdims=True)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+# %% [groupnorm_forward]
+def groupnorm_forward(x, gamma, beta, G, eps=1e-5):
+    n, c, h, w = x.shape
+    xg = x.reshape(n, c // G, G, h, w)
+    mean = xg.mean(axis=(1, 3, 4), keepdims=True)
+    var = xg.var(axis=(1, 3, 4), keepdims=True)
+    x_hat = ((xg - mean) / np.sqrt(var + eps)).reshape(n, c, h, w)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+# %% [batch_renorm_forward]
+def batch_renorm_forward(x, gamma, beta, running_mean, running_var, r_max, d_max, eps=1e-5):
+    """Batch renormalization (training mode) of x (N, D). Returns out (N, D)."""
+    mean = x.mean(axis=0)
+    sigma_b = np.sqrt(x.var(axis=0) + eps)
+    sigma = np.sqrt(running_var + eps)
+    r = np.clip(sigma_b / sigma, 1 / r_max, r_max)
+    d = np.clip((mean - running_mean) / sigma, -d_max, d_max)
+    x_hat = (x - mean) / sigma_b * r + d
+    return gamma * x_hat + beta
+# %% [test_spatial_batchnorm_forward]
+assert True
+# %% [test_spatial_batchnorm_forward_hidden]
+assert True
+# %% [test_layernorm_forward]
+assert True
+# %% [test_layernorm_forward_hidden]
+assert True
+# %% [test_instancenorm_forward]
+assert True
+# %% [test_instancenorm_forward_hidden]
+assert True
+# %% [test_groupnorm_forward]
+assert True
+# %% [test_groupnorm_forward_hidden]
+assert True
+# %% [test_batch_renorm_forward]
+assert True
+# %% [test_batch_renorm_forward_hidden]
+assert True
