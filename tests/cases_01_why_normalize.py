@@ -125,6 +125,6 @@ TAMPER_MISTAKE = "sample_std"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("greater_equal", ("test_saturation_fraction", "test_saturation_fraction_hidden", "test_layer_stats"))
 
-#: The mistakes also graded through real nbgrader (tests/test_grading.py); every mistake is
-#: graded through the same checks in tests/test_checks.py, which is what a test cell runs.
-NBGRADER_MISTAKES = ['wrong_axis', 'nan_on_constant', 'wrong_prediction', 'calls_reference']
+#: The mistake also graded through real nbgrader (tests/test_grading.py), beside the sample class's;
+#: every mistake is graded through the same checks in tests/test_checks.py, which is what a test cell runs.
+NBGRADER_MISTAKES = ['wrong_axis']

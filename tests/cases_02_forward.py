@@ -112,5 +112,7 @@ TAMPER_MISTAKE = "sigma_plus_eps"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("forgot_beta", ("test_batchnorm_forward", "test_batchnorm_forward_hidden", "test_undo_params"))
 
-#: The mistakes also graded through real nbgrader (tests/test_grading.py): all of them.
-NBGRADER_MISTAKES = list(MISTAKES)
+#: The mistakes also graded through real nbgrader (tests/test_grading.py): every one the
+#: issue names (the rest go through the same checks in tests/test_checks.py).
+NBGRADER_MISTAKES = ["unbiased_variance", "sigma_plus_eps", "eps_outside_sqrt_no_root", "eps_hard_coded",
+                     "wrong_axis", "forgot_gamma", "forgot_beta", "swapped_gamma_beta", "in_place", "wrong_shape"]

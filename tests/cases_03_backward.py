@@ -152,6 +152,6 @@ TAMPER_MISTAKE = "no_variance_path"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("no_mean_path", (*STAGED, "test_batchnorm_backward_compact"))
 
-#: The mistakes also graded through real nbgrader (tests/test_grading.py); every mistake is
-#: graded through the same checks in tests/test_checks.py, which is what a test cell runs.
-NBGRADER_MISTAKES = ['own_cache_layout', 'sums_over_axis_1', 'compact_forgot_gamma', 'calls_reference']
+#: The mistake also graded through real nbgrader (tests/test_grading.py), beside the sample class's;
+#: every mistake is graded through the same checks in tests/test_checks.py, which is what a test cell runs.
+NBGRADER_MISTAKES = ['own_cache_layout']

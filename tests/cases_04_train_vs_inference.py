@@ -201,6 +201,6 @@ TAMPER_MISTAKE = "biased_running_var"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("keras_convention", BN_TESTS)
 
-#: The mistakes also graded through real nbgrader (tests/test_grading.py); every mistake is
-#: graded through the same checks in tests/test_checks.py, which is what a test cell runs.
-NBGRADER_MISTAKES = ['updates_in_eval', 'zero_running_var', 'keras_rounded', 'calls_reference']
+#: The mistake also graded through real nbgrader (tests/test_grading.py), beside the sample class's;
+#: every mistake is graded through the same checks in tests/test_checks.py, which is what a test cell runs.
+NBGRADER_MISTAKES = ['updates_in_eval']

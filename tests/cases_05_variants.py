@@ -172,6 +172,6 @@ TAMPER_MISTAKE = "gn_interleaved_groups"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("brn_d_sign_flipped", (*_tests(BRN), "test_layernorm_forward"))
 
-#: The mistakes also graded through real nbgrader (tests/test_grading.py); every mistake is
-#: graded through the same checks in tests/test_checks.py, which is what a test cell runs.
-NBGRADER_MISTAKES = ["bn_batch_axis_only", "gn_interleaved_groups", "brn_d_not_clipped", "calls_reference"]
+#: The mistake also graded through real nbgrader (tests/test_grading.py), beside the sample class's;
+#: every mistake is graded through the same checks in tests/test_checks.py, which is what a test cell runs.
+NBGRADER_MISTAKES = ["bn_batch_axis_only"]
