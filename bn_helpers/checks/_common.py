@@ -115,12 +115,13 @@ def unchanged(before: dict[str, NDArray], after: dict[str, NDArray], name: str) 
 
 
 @contextlib.contextmanager
-def watch_reference() -> Iterator[list[str]]:
-    """Record calls into ``bn_helpers.numerics`` made while the block runs."""
+def watch_reference(files: set[str] | None = None) -> Iterator[list[str]]:
+    """Record calls into reference code (``files``, default :data:`REFERENCE_FILES`) made while the block runs."""
     seen: list[str] = []
+    files = REFERENCE_FILES if files is None else files
 
     def profiler(frame, event, arg):
-        if event == "call" and os.path.abspath(frame.f_code.co_filename) in REFERENCE_FILES:
+        if event == "call" and os.path.abspath(frame.f_code.co_filename) in files:
             seen.append(frame.f_code.co_name)
 
     old = sys.getprofile()

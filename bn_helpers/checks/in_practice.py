@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._common import as_array, call, describe, own_code, unchanged
+from ._common import as_array, call, own_code, unchanged
 
 __all__ = ["fold_batchnorm", "merge_batch_stats"]
 

@@ -10,9 +10,7 @@ one that matches.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import warnings
 from typing import Callable
 
@@ -20,7 +18,7 @@ import numpy as np
 
 from .. import nn, norms, stats
 from ..data import WORKED_BETA, WORKED_GAMMA, worked_example
-from ._common import as_array, call, diagnose, random_cases, time_limit, unchanged, _OutOfTime
+from ._common import _OutOfTime, as_array, call, diagnose, random_cases, time_limit, unchanged, watch_reference
 from .forward import _FORWARD_MISTAKES
 
 __all__ = ["BatchNorm1d", "keras_to_torch_momentum"]
@@ -35,24 +33,8 @@ _FORBIDDEN = {os.path.abspath(m.__file__) for m in (stats, nn, norms)}
 # Small tools
 # --------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def _watch(files):
-    seen: list[str] = []
-
-    def profiler(frame, event, arg):
-        if event == "call" and os.path.abspath(frame.f_code.co_filename) in files:
-            seen.append(frame.f_code.co_name)
-
-    old = sys.getprofile()
-    sys.setprofile(profiler)
-    try:
-        yield seen
-    finally:
-        sys.setprofile(old)
-
-
 def _own_code(run: Callable, name: str, what: str) -> None:
-    with _watch(_FORBIDDEN) as seen:
+    with watch_reference(_FORBIDDEN) as seen:
         run()
     if seen:
         raise AssertionError(

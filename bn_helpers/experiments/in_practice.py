@@ -16,7 +16,6 @@ the training functions (OpenBLAS on two threads is erratic on small matrices).
 """
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Callable
 
@@ -26,20 +25,10 @@ from numpy.typing import NDArray
 from .. import nn, stats
 from ..data import load_digits_split
 from ..numerics import batchnorm_forward
+from ._threads import one_thread
 
 __all__ = ["bias_gradient", "shift_invariance", "train_bn_net", "fold_network", "time_forward",
            "DeviceBatchNorm1d", "data_parallel_run", "device_statistics", "compare_with_torch"]
-
-
-@contextlib.contextmanager
-def _one_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - shipped with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
 
 
 def bias_gradient(batch_size: int = 64, width: int = 100, seed: int = 0) -> dict:
@@ -110,7 +99,7 @@ def train_bn_net(sizes=(64, 100, 100, 10), steps: int = 300, lr: float = 0.1, se
     """
     d = load_digits_split(seed=0)
     model = nn.mlp(list(sizes), activation="relu", norm="batch", seed=seed)
-    with _one_thread():
+    with one_thread():
         nn.fit(model, d.X_train, d.y_train, steps=steps, batch_size=60, lr=lr, seed=seed, progress=False)
     return {"model": model, "acc": nn.accuracy(model, d.X_test, d.y_test), "X_test": d.X_test, "y_test": d.y_test}
 
@@ -151,7 +140,7 @@ def fold_network(model: nn.Sequential, fold: Callable = stats.fold_batchnorm) ->
 def time_forward(model: nn.Module, X: NDArray, repeats: int = 200) -> float:
     """Median wall time in seconds of ``model.forward(X)`` in eval mode, over ``repeats`` calls."""
     times = []
-    with nn.eval_mode(model), _one_thread():
+    with nn.eval_mode(model), one_thread():
         model.forward(X)
         for _ in range(repeats):
             start = time.perf_counter()
@@ -249,7 +238,7 @@ def data_parallel_run(devices: int = 8, per_device: int = 4, steps: int = 600, l
     d = load_digits_split(seed=0)
     out = {"per_device": [], "synced": [], "seeds": list(seeds), "devices": devices,
            "per_device_batch": per_device, "global_batch": devices * per_device}
-    with _one_thread():
+    with one_thread():
         for seed in seeds:
             for key, k in (("per_device", devices), ("synced", None)):
                 model = _mlp(k, width, depth, seed)

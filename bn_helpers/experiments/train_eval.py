@@ -15,7 +15,6 @@ on two threads is erratic on small matrices.
 """
 from __future__ import annotations
 
-import contextlib
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -23,21 +22,11 @@ from numpy.typing import NDArray
 
 from .. import nn
 from ..data import load_digits_split
+from ._threads import one_thread
 
 __all__ = ["Sweep", "train_run", "lr_sweep", "init_sweep",
            "running_var_estimates", "batch_dependence",
            "BUGS", "buggy_batchnorm", "diagnosis"]
-
-
-@contextlib.contextmanager
-def _one_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - shipped with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
 
 
 class Sweep(NamedTuple):
@@ -98,7 +87,7 @@ def train_run(depth: int = 6, width: int = 100, activation: str = "tanh", norm: 
     d = load_digits_split(seed=0)
     model = nn.mlp([64] + [width] * depth + [10], activation=activation, norm=norm, seed=seed,
                    weight_scale=weight_scale)
-    with _one_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with one_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         history = nn.fit(model, d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
                          progress=progress, eval_every=eval_every, X_test=d.X_test, y_test=d.y_test)
     history["model"] = model

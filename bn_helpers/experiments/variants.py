@@ -11,7 +11,6 @@ with the 3x100 ReLU network of :mod:`bn_helpers.nn`. BLAS runs on one thread.
 """
 from __future__ import annotations
 
-import contextlib
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -20,23 +19,13 @@ from numpy.typing import NDArray
 from .. import nn, norms
 from ..data import load_digits_split
 from ..stats import RunningStats, update_running_stats
+from ._threads import one_thread
 
 __all__ = ["BatchRenorm1d", "SizeSweep", "build", "small_batch_run", "batch_size_sweep", "recalibrate",
            "normalized_values", "LABELS"]
 
 #: Legend labels of the normalizations.
 LABELS = {"batch": "batch norm", "layer": "layer norm", "group": "group norm (G=4)", "renorm": "batch renorm"}
-
-
-@contextlib.contextmanager
-def _one_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - shipped with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
 
 
 class BatchRenorm1d(nn.BatchNorm1d):
@@ -120,7 +109,7 @@ def small_batch_run(norm: str, batch_size: int, epochs: int = 3, lr: float = 0.0
     """
     d = load_digits_split(seed=0)
     model = build(norm, seed=seed)
-    with _one_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with one_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         history = nn.fit(model, d.X_train, d.y_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          progress=progress, X_test=d.X_test, y_test=d.y_test)
     acc = history["test_acc"][-1]
@@ -188,7 +177,7 @@ def recalibrate(model: nn.Sequential, X) -> nn.Sequential:
     for m in bns:
         m.momentum = 1.0
     model.train()
-    with _one_thread():
+    with one_thread():
         model.forward(np.asarray(X, dtype=np.float64))
     for m, mom in zip(bns, saved):
         m.momentum = mom
@@ -211,7 +200,7 @@ def normalized_values(model: nn.Sequential, X, batch_size: int = 2, batches: int
     k = next(i for i, m in enumerate(model) if isinstance(m, nn.BatchNorm1d))
     before, bn = nn.Sequential(*list(model)[:k]), model[k]
     rng = np.random.default_rng(seed)
-    with _one_thread():
+    with one_thread():
         h = before.forward(X)
         train = []
         for _ in range(batches):
