@@ -120,8 +120,6 @@ ALTERNATIVES = {
 
 #: A graded function that never returns, and the test cells it must lose (and only those).
 LOOP = ({"layer_stats": "def layer_stats(activations):\n    while True:\n        pass\n"}, LAYER_STATS)
-#: The mistake a tamperer hides behind test cells rewritten to `assert True`.
-TAMPER_MISTAKE = "sample_std"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("greater_equal", ("test_saturation_fraction", "test_saturation_fraction_hidden", "test_layer_stats"))
 

@@ -107,8 +107,6 @@ ALTERNATIVES = {
 
 #: A graded function that never returns, and the test cells it must lose (and only those).
 LOOP = ({"undo_params": "def undo_params(x, eps=1e-5):\n    while True:\n        pass\n"}, UNDO_TESTS)
-#: The mistake a tamperer hides behind test cells rewritten to `assert True`.
-TAMPER_MISTAKE = "sigma_plus_eps"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("forgot_beta", ("test_batchnorm_forward", "test_batchnorm_forward_hidden", "test_undo_params"))
 

@@ -147,8 +147,6 @@ ALTERNATIVES = {
 #: A graded function that never returns, and the test cells it must lose (and only those).
 LOOP = ({"batchnorm_backward_compact": "def batchnorm_backward_compact(dout, cache):\n    while True:\n        pass\n"},
         COMPACT)
-#: The mistake a tamperer hides behind test cells rewritten to `assert True`.
-TAMPER_MISTAKE = "no_variance_path"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("no_mean_path", (*STAGED, "test_batchnorm_backward_compact"))
 

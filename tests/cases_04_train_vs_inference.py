@@ -196,8 +196,6 @@ class BatchNorm1d:
 
 #: A graded function that never returns, and the test cells it must lose (and only those).
 LOOP = ({"keras_to_torch_momentum": "def keras_to_torch_momentum(m):\n    while True:\n        pass\n"}, KERAS_TESTS)
-#: The mistake a tamperer hides behind test cells rewritten to `assert True`.
-TAMPER_MISTAKE = "biased_running_var"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("keras_convention", BN_TESTS)
 

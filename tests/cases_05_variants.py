@@ -167,8 +167,6 @@ ALTERNATIVES = {
 
 #: A graded function that never returns, and the test cells it must lose (and only those).
 LOOP = ({IN: "def instancenorm_forward(x, gamma, beta, eps=1e-5):\n    while True:\n        pass\n"}, _tests(IN))
-#: The mistake a tamperer hides behind test cells rewritten to `assert True`.
-TAMPER_MISTAKE = "gn_interleaved_groups"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("brn_d_sign_flipped", (*_tests(BRN), "test_layernorm_forward"))
 

@@ -109,8 +109,6 @@ ALTERNATIVES = {
 #: A graded function that never returns, and the test cells it must lose (and only those).
 LOOP = ({"merge_batch_stats": "def merge_batch_stats(counts, means, variances):\n    while True:\n        pass\n"},
         MERGE_TESTS)
-#: The mistake a tamperer hides behind test cells rewritten to `assert True`.
-TAMPER_MISTAKE = "fold_rows"
 #: A mistake whose test cells the student deleted, and which cells were deleted.
 DELETE = ("merge_no_between", MERGE_TESTS)
 
