@@ -4,16 +4,52 @@ Everything here is bundled or generated: nothing is downloaded.
 """
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
     "WORKED_BATCH", "WORKED_GAMMA", "WORKED_BETA", "worked_example",
-    "placement_table", "Digits", "load_digits_split",
+    "placement_table", "Digits", "load_digits_split", "rounding_noise",
 ]
+
+# (relative size, seed) of the noise load_digits_split adds inside rounding_noise(); None outside.
+_NOISE: tuple[float, int] | None = None
+
+
+@contextlib.contextmanager
+def rounding_noise(rel: float = 1e-6, seed: int = 12345) -> Iterator[None]:
+    """Inside the block, :func:`load_digits_split` adds relative noise of size ``rel`` to the pixels.
+
+    A guard for experimental claims: another CPU or BLAS kernel changes the last
+    bits of every product, and a toy training run can amplify that into
+    accuracy differences of tenths. A claim that still holds with every input
+    multiplied by ``1 + rel * z`` (``z`` standard normal) does not rest on the
+    rounding of one machine. Used by the experiment tests, never by the notebooks.
+
+    Parameters
+    ----------
+    rel : float, default 1e-6
+        Relative size of the perturbation (float32 rounding is ~6e-8).
+    seed : int, default 12345
+        Seed of the noise (``numpy.random.default_rng``).
+
+    Raises
+    ------
+    ValueError
+        If ``rel`` is negative or not finite.
+    """
+    global _NOISE
+    if not np.isfinite(rel) or rel < 0:
+        raise ValueError(f"rel must be a finite number >= 0; got {rel!r}")
+    previous, _NOISE = _NOISE, (float(rel), int(seed))
+    try:
+        yield
+    finally:
+        _NOISE = previous
 
 #: The worked example batch of the course (seed 000, "Step-by-Step Math").
 WORKED_BATCH = (2.3, -0.5, 1.8, 3.2, -1.2)
@@ -133,5 +169,10 @@ def load_digits_split(seed: int = 0, n_train: int = 1200) -> Digits:
     """
     if not 1 <= n_train <= 1796:
         raise ValueError(f"n_train must be between 1 and 1796; got {n_train}")
-    d = _digits(int(seed), int(n_train))
-    return Digits(*(a.copy() for a in d))
+    d = Digits(*(a.copy() for a in _digits(int(seed), int(n_train))))
+    if _NOISE is not None:
+        rel, noise_seed = _NOISE
+        rng = np.random.default_rng(noise_seed)
+        d.X_train[...] *= 1 + rel * rng.standard_normal(d.X_train.shape)
+        d.X_test[...] *= 1 + rel * rng.standard_normal(d.X_test.shape)
+    return d
