@@ -8,24 +8,29 @@ TEST_STAMP := $(VENV)/.installed-test
 # Jupyter refuses to start as root without --allow-root (containers, CI); harmless otherwise.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 LAB_FLAGS ?= --ServerApp.allow_root=True --no-browser
+# make lab: the learner's working copy (git-ignored), made from the release and never overwritten.
+WORK    ?= my_work
+RELEASE ?= notebooks
 
 .PHONY: lab instructor test release demo bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --quiet -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
-## make lab: open the course in JupyterLab, student view (no nbgrader instructor panels)
+## make lab: open your working copy of the course (my_work/, made from notebooks/ and never
+##           overwritten) in JupyterLab, student view (no nbgrader instructor panels)
 lab: $(STAMP)
-	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/student $(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
+	@JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/student $(BIN)/python jupyter/lab.py \
+		--release $(RELEASE) --work $(WORK) -- $(LAB_FLAGS)
 
 ## make instructor: JupyterLab on the whole course with formgrader and Create Assignment
 instructor: $(STAMP)

@@ -1,11 +1,15 @@
 """One shared validator for the public entry points of ``bn_helpers``.
 
-Every public function checks its inputs here, so that a wrong shape or type
-always produces the same kind of message: the argument's name, what is
-required, and what was received.
+Every public function checks its inputs here, so that a wrong shape, type or
+value always produces the same kind of message: the argument's name, what is
+required, and what was received, e.g. "x must be 2-D (N, D); got shape
+(3, 5, 2)" or "momentum must be a real number in [0, 1] or None; got str '0.1'".
+A wrong *type* raises ``TypeError``, a wrong *value* (shape, range) ``ValueError``.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Sequence
 
 import numpy as np
@@ -14,8 +18,104 @@ from numpy.typing import NDArray
 _LAYOUT = {2: "(N, D)", 3: "(N, C, L)", 4: "(N, C, H, W)"}
 
 
-def as_float_array(x, name: str, ndims: Sequence[int] = (2,)) -> NDArray:
+def _received(value) -> str:
+    """A wrong value as a message shows it: its type and a short repr, e.g. "str '0.1'"."""
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _is_real(value) -> bool:
+    """A real number (int, float, NumPy scalar or 0-d array), but not a bool or a string."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.dtype.kind in "iuf"
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_integer(value) -> bool:
+    """An integer (Python or NumPy, or a 0-d integer array), but not a bool or a float like 2.0."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.dtype.kind in "iu"
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _interval(low, high, low_open: bool, high_open: bool) -> str:
+    """The requirement in words: "in [0, 1]", ">= 0", "> 0", "<= 1"."""
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"{'<' if high_open else '<='} {high:g}"
+    return ""
+
+
+def check_number(value, name: str, low: float | None = None, high: float | None = None, *,
+                 low_open: bool = False, high_open: bool = False, allow_none: bool = False) -> float | None:
+    """Return ``value`` as a float after checking it is a finite real number in an interval.
+
+    Parameters
+    ----------
+    value : object
+        What the caller passed.
+    name : str
+        The argument's name, for the message.
+    low, high : float, optional
+        Bounds of the interval (default: none); closed unless ``low_open``/``high_open``.
+    allow_none : bool, default False
+        Accept None (and return it), e.g. for ``momentum=None``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (a string, None, a bool, an array):
+        "momentum must be a real number in [0, 1] or None; got str '0.1'".
+    ValueError
+        If it is NaN, infinite or outside the interval:
+        "momentum must be in [0, 1] or None; got 1.5", "eps must be >= 0 and
+        finite; got inf".
+    """
+    if value is None and allow_none:
+        return None
+    bound = _interval(low, high, low_open, high_open)
+    or_none = " or None" if allow_none else ""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be {' '.join(filter(None, ['a real number', bound]))}{or_none}; "
+                        f"got {_received(value)}")
+    number = float(value)
+    inside = math.isfinite(number) and not (
+        (low is not None and (number <= low if low_open else number < low))
+        or (high is not None and (number >= high if high_open else number > high)))
+    if not inside:
+        what = bound if low is not None and high is not None else " and ".join(filter(None, [bound, "finite"]))
+        raise ValueError(f"{name} must be {what}{or_none}; got {number!r}")
+    return number
+
+
+def check_int(value, name: str, low: int | None = None) -> int:
+    """Return ``value`` as an int after checking it is an integer >= ``low``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (floats such as 2.7 or 2.0, strings,
+        bools): "count must be an integer >= 2; got float 2.7".
+    ValueError
+        If it is below ``low``: "count must be an integer >= 2; got 1".
+    """
+    need = "an integer" + ("" if low is None else f" >= {low}")
+    if not _is_integer(value):
+        raise TypeError(f"{name} must be {need}; got {_received(value)}")
+    number = int(value)
+    if low is not None and number < low:
+        raise ValueError(f"{name} must be {need}; got {number}")
+    return number
+
+
+def as_float_array(x, name: str, ndims: Sequence[int] = (2,), layout: str | None = None) -> NDArray:
     """Return ``x`` as a floating-point array with one of ``ndims`` dimensions.
+
+    ``layout`` names the axes in the message when they are not the usual
+    ones, e.g. "(K, D): one row per device".
 
     Raises
     ------
@@ -35,36 +135,86 @@ def as_float_array(x, name: str, ndims: Sequence[int] = (2,)) -> NDArray:
     if arr.dtype.kind != "f":
         raise TypeError(f"{name} must hold real floating-point numbers; got dtype {arr.dtype}")
     if arr.ndim not in ndims:
-        wanted = " or ".join(f"{d}-D {_LAYOUT.get(d, '')}".strip() for d in ndims)
+        wanted = " or ".join(f"{d}-D {layout or _LAYOUT.get(d, '')}".strip() for d in ndims)
         raise ValueError(f"{name} must be {wanted}; got shape {arr.shape}")
     return arr
 
 
 def as_param(p, name: str, shape: tuple[int, ...], dtype) -> NDArray:
-    """Return a per-feature parameter (``gamma``, ``beta``, ...) of ``shape``.
+    """Return a per-feature parameter (``gamma``, ``beta``, ...) of ``shape`` as ``dtype``.
+
+    Raises
+    ------
+    TypeError
+        If ``p`` does not hold real numbers: "gamma must hold real numbers,
+        shape (3,); got dtype <U1" (or "got NoneType").
+    ValueError
+        If the shape differs: "gamma must have shape (4,) (one value per
+        feature); got shape (3,)".
+    """
+    arr = np.asarray(p)
+    if arr.dtype.kind not in "biuf":
+        got = f"dtype {arr.dtype}" if arr.dtype != object or arr.ndim else type(p).__name__
+        raise TypeError(f"{name} must hold real numbers, shape {shape}; got {got}")
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} (one value per feature); got shape {arr.shape}")
+    return arr.astype(dtype, copy=False)
+
+
+def check_eps(eps) -> float:
+    """Return ``eps`` as a float: a finite real number >= 0.
+
+    0 is allowed (the course uses it to show exact identities, such as
+    ``dx`` orthogonal to ``x_hat``); a constant feature then gives NaN.
+
+    Raises
+    ------
+    TypeError
+        If ``eps`` is not a real number: "eps must be a real number >= 0; got str '1e-5'".
+    ValueError
+        If it is negative, NaN or infinite: "eps must be >= 0 and finite; got -1.0".
+    """
+    return check_number(eps, "eps", low=0.0)
+
+
+def check_momentum(momentum, allow_none: bool = True, name: str = "momentum") -> float | None:
+    """Return a momentum as a float in [0, 1] (or None when ``allow_none``).
+
+    Raises
+    ------
+    TypeError
+        If it is not a real number (or None where None is allowed):
+        "momentum must be a real number in [0, 1] or None; got str '0.1'".
+    ValueError
+        If it is outside [0, 1] or NaN: "momentum must be in [0, 1] or None; got 1.5".
+    """
+    return check_number(momentum, name, 0.0, 1.0, allow_none=allow_none)
+
+
+def check_nonnegative(arr: NDArray, name: str, what: str) -> None:
+    """Raise ``ValueError`` if an entry of ``arr`` is negative (NaN is let through).
+
+    ``what`` says what the array holds: "variances must be >= 0 (they are
+    biased per-device variances); got -0.5 at index (1, 0) (1 negative entry)".
+    NaN is not refused here: it is what a diverged training run produces,
+    and PyTorch lets it propagate too.
+    """
+    bad = np.argwhere(arr < 0)
+    if len(bad):
+        where = tuple(int(i) for i in bad[0])
+        raise ValueError(f"{name} must be >= 0 ({what}); got {float(arr[where])!r} at index "
+                         f"{where if len(where) > 1 else where[0]} ({len(bad)} negative "
+                         f"entr{'y' if len(bad) == 1 else 'ies'})")
+
+
+def check_batch(count: int, name: str = "x") -> None:
+    """Refuse a training batch with one value per feature, as PyTorch does.
 
     Raises
     ------
     ValueError
-        If the shape differs: "gamma must have shape (4,) (one value per
-        feature D); got shape (3,)".
+        If ``count < 2``: "x: expected more than 1 value per feature in training mode; got 1".
     """
-    arr = np.asarray(p, dtype=dtype)
-    if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape} (one value per feature); got shape {arr.shape}")
-    return arr
-
-
-def check_eps(eps: float) -> float:
-    """Return ``eps`` as a float, or raise ``ValueError`` if it is negative."""
-    eps = float(eps)
-    if not eps >= 0:
-        raise ValueError(f"eps must be a number >= 0; got {eps}")
-    return eps
-
-
-def check_batch(count: int, name: str = "x") -> None:
-    """Refuse a training batch with one value per feature, as PyTorch does."""
     if count < 2:
         raise ValueError(
             f"{name}: expected more than 1 value per feature in training mode; got {count}. "
@@ -92,9 +242,7 @@ def check_groups(channels: int, groups) -> int:
         If ``groups < 1`` or if it does not divide the channels: "the number
         of channels C must be divisible by the number of groups G; got C=6, G=4".
     """
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
-        raise TypeError(f"G (number of groups) must be an integer; got {type(groups).__name__}")
-    groups = int(groups)
+    groups = check_int(groups, "G (number of groups)")
     if groups < 1:
         raise ValueError(f"G (number of groups) must be >= 1; got G={groups}")
     if channels % groups:

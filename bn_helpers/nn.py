@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import norms
-from ._validate import as_float_array, check_eps, check_groups
+from ._validate import as_float_array, check_eps, check_groups, check_int, check_momentum, check_number
 from .numerics import batchnorm_forward
 from .stats import RunningStats, update_running_stats
 
@@ -248,13 +248,15 @@ class Linear(Module):
 
     Raises
     ------
+    TypeError
+        If ``in_features``/``out_features`` are not integers or
+        ``weight_scale`` is not a real number (or None); in
+        ``forward``/``backward``, if the array does not hold real numbers.
     ValueError
-        If ``in_features`` or ``out_features`` < 1 or ``weight_scale`` < 0;
-        in ``forward``, if ``x`` is not (N, D_in):
+        If ``in_features`` or ``out_features`` < 1 or ``weight_scale`` < 0
+        (or NaN, infinite); in ``forward``, if ``x`` is not (N, D_in):
         "x must have 64 features (shape (N, 64)); got shape (32, 63)"
         (in ``backward``, likewise for ``dout`` and D_out).
-    TypeError
-        In ``forward``/``backward``, if the array does not hold real numbers.
 
     References
     ----------
@@ -265,15 +267,14 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, rng, weight_scale: float | None = None,
                  bias: bool = True) -> None:
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"in_features and out_features must be >= 1; got {in_features} and {out_features}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        scale = 1.0 / np.sqrt(in_features) if weight_scale is None else float(weight_scale)
-        if not scale >= 0:
-            raise ValueError(f"weight_scale must be >= 0; got {weight_scale}")
-        self._new_param("W", np.random.default_rng(rng).normal(0.0, scale, size=(in_features, out_features)))
+        self.in_features = check_int(in_features, "in_features", low=1)
+        self.out_features = check_int(out_features, "out_features", low=1)
+        scale = check_number(weight_scale, "weight_scale", low=0.0, allow_none=True)
+        scale = 1.0 / np.sqrt(self.in_features) if scale is None else scale
+        shape = (self.in_features, self.out_features)
+        self._new_param("W", np.random.default_rng(rng).normal(0.0, scale, size=shape))
         if bias:
-            self._new_param("b", np.zeros(out_features))
+            self._new_param("b", np.zeros(self.out_features))
 
     @property
     def W(self) -> NDArray:
@@ -412,12 +413,16 @@ class BatchNorm1d(Module):
 
     Raises
     ------
-    ValueError
-        If ``eps`` < 0 or ``momentum`` is outside [0, 1]; in ``forward``, if
-        ``x`` is not (N, D), or N < 2 in training mode; in ``backward``, if
-        ``dout`` is not shaped like ``x``.
     TypeError
-        In ``forward``/``backward``, if the array does not hold real numbers.
+        If ``num_features`` is not an integer, ``eps`` not a real number, or
+        ``momentum`` neither a real number nor None
+        ("momentum must be a real number in [0, 1] or None; got str '0.1'");
+        in ``forward``/``backward``, if the array does not hold real numbers.
+    ValueError
+        If ``num_features`` < 1, ``eps`` < 0 or ``momentum`` is outside
+        [0, 1] (or either is NaN); in ``forward``, if ``x`` is not (N, D),
+        or N < 2 in training mode; in ``backward``, if ``dout`` is not
+        shaped like ``x``.
 
     Notes
     -----
@@ -435,14 +440,12 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1) -> None:
         super().__init__()
-        self.num_features, self.eps = int(num_features), check_eps(eps)
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be between 0 and 1, or None; got {momentum}")
-        self.momentum = momentum
-        self._new_param("gamma", np.ones(num_features))
-        self._new_param("beta", np.zeros(num_features))
-        self.running_mean = np.zeros(num_features)
-        self.running_var = np.ones(num_features)
+        self.num_features, self.eps = check_int(num_features, "num_features", low=1), check_eps(eps)
+        self.momentum = check_momentum(momentum)
+        self._new_param("gamma", np.ones(self.num_features))
+        self._new_param("beta", np.zeros(self.num_features))
+        self.running_mean = np.zeros(self.num_features)
+        self.running_var = np.ones(self.num_features)
         self.num_batches_tracked = 0
 
     gamma = property(lambda self: self._params["gamma"])
@@ -499,11 +502,13 @@ class LayerNorm(Module):
 
     Raises
     ------
-    ValueError
-        If ``eps`` < 0; in ``forward``, if ``x`` is not (N, D); in
-        ``backward``, if ``dout`` is not shaped like ``x``.
     TypeError
-        In ``forward``/``backward``, if the array does not hold real numbers.
+        If ``num_features`` is not an integer or ``eps`` not a real number;
+        in ``forward``/``backward``, if the array does not hold real numbers.
+    ValueError
+        If ``num_features`` < 1 or ``eps`` < 0 (or NaN, infinite); in
+        ``forward``, if ``x`` is not (N, D); in ``backward``, if ``dout`` is
+        not shaped like ``x``.
 
     References
     ----------
@@ -512,9 +517,9 @@ class LayerNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5) -> None:
         super().__init__()
-        self.num_features, self.eps = int(num_features), check_eps(eps)
-        self._new_param("gamma", np.ones(num_features))
-        self._new_param("beta", np.zeros(num_features))
+        self.num_features, self.eps = check_int(num_features, "num_features", low=1), check_eps(eps)
+        self._new_param("gamma", np.ones(self.num_features))
+        self._new_param("beta", np.zeros(self.num_features))
 
     def _forward(self, x) -> NDArray:
         out, self._cache = norms.layernorm_forward(_features(x, self.num_features), self._params["gamma"],
@@ -555,11 +560,13 @@ class GroupNorm(Module):
     Raises
     ------
     TypeError
-        If G is not an integer; in ``forward``/``backward``, if the array does
-        not hold real numbers.
+        If G or ``num_features`` is not an integer, or ``eps`` not a real
+        number; in ``forward``/``backward``, if the array does not hold real
+        numbers.
     ValueError
-        If G < 1, G does not divide D, or ``eps`` < 0; in ``forward``, if
-        ``x`` is not (N, D); in ``backward``, if ``dout`` is not shaped like ``x``.
+        If G < 1, ``num_features`` < 1, G does not divide D, or ``eps`` < 0
+        (or NaN, infinite); in ``forward``, if ``x`` is not (N, D); in
+        ``backward``, if ``dout`` is not shaped like ``x``.
 
     References
     ----------
@@ -568,10 +575,11 @@ class GroupNorm(Module):
 
     def __init__(self, num_groups: int, num_features: int, eps: float = 1e-5) -> None:
         super().__init__()
-        self.num_groups = check_groups(int(num_features), num_groups)
-        self.num_features, self.eps = int(num_features), check_eps(eps)
-        self._new_param("gamma", np.ones(num_features))
-        self._new_param("beta", np.zeros(num_features))
+        self.num_features = check_int(num_features, "num_features", low=1)
+        self.num_groups = check_groups(self.num_features, num_groups)
+        self.eps = check_eps(eps)
+        self._new_param("gamma", np.ones(self.num_features))
+        self._new_param("beta", np.zeros(self.num_features))
 
     def _forward(self, x) -> NDArray:
         x = _features(x, self.num_features)
@@ -628,11 +636,13 @@ def mlp(sizes: Sequence[int], activation: str = "relu", norm: str | None = None,
     ------
     ValueError
         If ``activation`` or ``norm`` is not one of the choices, ``sizes`` has
-        fewer than two entries, a width is < 1 (from :class:`Linear`), or,
-        with ``norm="group"``, ``groups`` < 1 or does not divide a hidden width.
+        fewer than two entries, a width is < 1 ("sizes[1] must be an integer
+        >= 1; got 0"), or, with ``norm="group"``, ``groups`` < 1 or does not
+        divide a hidden width.
     TypeError
-        If both ``rng`` and ``seed`` are given, or ``groups`` is not an integer
-        (with ``norm="group"``).
+        If both ``rng`` and ``seed`` are given, a width is not an integer
+        ("sizes[1] must be an integer >= 1; got float 2.5"), or ``groups`` is
+        not an integer (with ``norm="group"``).
 
     Notes
     -----
@@ -651,7 +661,7 @@ def mlp(sizes: Sequence[int], activation: str = "relu", norm: str | None = None,
         raise ValueError(f"norm must be one of {_NORMS}; got {norm!r}")
     if rng is not None and seed is not None:
         raise TypeError("give rng or seed, not both")
-    sizes = [int(s) for s in sizes]
+    sizes = [check_int(s, f"sizes[{i}]", low=1) for i, s in enumerate(sizes)]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least the input and output widths; got {sizes}")
     rng = np.random.default_rng(0 if seed is None else seed) if rng is None else rng
@@ -755,10 +765,13 @@ class SGD:
 
     Raises
     ------
+    TypeError
+        If ``lr`` or ``momentum`` is not a real number.
     ValueError
         If a gradient's shape differs from its parameter's, ``lr <= 0``, or
-        ``momentum`` is outside [0, 1).
+        ``momentum`` is outside [0, 1) (or either is NaN, infinite).
 
+    Notes
     -----
     PyTorch's ``torch.optim.SGD`` writes ``v = mu * v + g; w -= lr * v``.
     With a constant learning rate the two give the same steps (PyTorch's
@@ -781,11 +794,9 @@ class SGD:
         for p, g in pairs:
             if p.shape != g.shape:
                 raise ValueError(f"each gradient must have the shape of its parameter; got {g.shape} for {p.shape}")
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0; got {lr}")
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1); got {momentum}")
-        self.pairs, self.lr, self.momentum = pairs, float(lr), float(momentum)
+        lr = check_number(lr, "lr", low=0.0, low_open=True)
+        momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
+        self.pairs, self.lr, self.momentum = pairs, lr, momentum
         self.velocities = [np.zeros_like(p) for p, _ in pairs]
 
     def step(self) -> None:
@@ -908,11 +919,14 @@ def fit(model: Module, X, y, *, steps: int | None = None, epochs: int | None = N
     Raises
     ------
     TypeError
-        If ``X`` does not hold real numbers.
+        If ``X`` does not hold real numbers, or ``steps``, ``epochs``,
+        ``batch_size`` or ``eval_every`` is not an integer (or
+        ``lr``/``momentum`` not a real number, from :class:`SGD`).
     ValueError
         If ``X`` is not 2-D, ``y`` is not (N,), not exactly one of
-        ``steps``/``epochs`` is given, ``batch_size`` is not in [1, N], or
-        ``eval_every`` is given without a test set or is < 1.
+        ``steps``/``epochs`` is given, ``steps``/``epochs`` < 0,
+        ``batch_size`` is not in [1, N], ``eval_every`` is given without a
+        test set or is < 1, or ``lr``/``momentum`` are out of range.
 
     References
     ----------
@@ -929,13 +943,16 @@ def fit(model: Module, X, y, *, steps: int | None = None, epochs: int | None = N
     if (steps is None) == (epochs is None):
         raise ValueError(f"give exactly one of steps and epochs; got steps={steps}, epochs={epochs}")
     n = X.shape[0]
-    if not 1 <= batch_size <= n:
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    if batch_size > n:
         raise ValueError(f"batch_size must be between 1 and N={n}; got {batch_size}")
     per_epoch = n // batch_size
-    total = int(steps) if steps is not None else int(epochs) * per_epoch
+    total = check_int(steps, "steps", low=0) if steps is not None else check_int(epochs, "epochs", low=0) * per_epoch
     has_test = X_test is not None and y_test is not None
-    if eval_every is not None and (not has_test or eval_every < 1):
-        raise ValueError("eval_every needs X_test and y_test, and must be >= 1")
+    if eval_every is not None:
+        if not has_test:
+            raise ValueError("eval_every needs X_test and y_test, and must be >= 1")
+        eval_every = check_int(eval_every, "eval_every", low=1)
 
     rng = np.random.default_rng(seed)
     opt = SGD(model, lr, momentum)

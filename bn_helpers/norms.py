@@ -25,8 +25,17 @@ group norm        (N, C, H, W)      (N, G, C/G, H, W)  (2, 3, 4)
 Conventions, shared by all variants (those of PyTorch): the variance is the
 *biased* one (divided by the number of values averaged); ``eps`` sits inside
 the square root, ``x_hat = (x - mean) / sqrt(var + eps)``, default 1e-5; the
-outputs have the dtype of ``x`` (sums are accumulated in float64). There are
-no running statistics here: these are the training-mode passes.
+outputs have the dtype of ``x``. Float16 input is summed and computed in
+float32 and only the results are rounded to float16, as PyTorch's CPU kernels
+do (a float16 sum of squares overflows past 65504); the caches then hold
+float32 statistics and ``x_hat``. There are no running statistics here: these
+are the training-mode passes.
+
+References
+----------
+Ioffe & Szegedy, arXiv:1502.03167, Section 3; PyTorch source,
+``aten/src/ATen/native/cpu/batch_norm_kernel.cpp`` (half precision
+accumulated in float, ``opmath_t``).
 """
 from __future__ import annotations
 
@@ -35,8 +44,9 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import as_float_array, as_param, check_batch, check_groups, check_same_shape
-from .numerics import BatchNormCache, batchnorm_forward, normalize_affine, sum_over
+from ._validate import (as_float_array, as_param, check_batch, check_eps, check_groups, check_nonnegative,
+                        check_number, check_same_shape)
+from .numerics import BatchNormCache, _compute_dtype, batchnorm_forward, normalize_affine, sum_over
 
 __all__ = [
     "NormCache", "normalize_backward",
@@ -65,12 +75,16 @@ class NormCache(NamedTuple):
         normalized group: (C,) for spatial BN, (N,) for layer norm, (N, C)
         for instance norm, (N, G) for group norm.
     gamma, beta : ndarray, shape (D,) or (C,)
-        Copies of the scale and shift.
+        Copies of the scale and shift, dtype of ``x``.
     eps : float
+        As passed to the forward.
     view : tuple of int
         The shape ``x`` is reshaped to, e.g. (N, G, C/G, H, W).
     axes : tuple of int
         The axes of ``view`` that are averaged over.
+
+    ``x_hat``, ``mean``, ``var`` and ``inv_std`` have the dtype of ``x``,
+    except for float16 ``x``: float32, the precision they were computed in.
 
     References
     ----------
@@ -115,7 +129,8 @@ def normalize_backward(dx_hat, x_hat, inv_std, axes: tuple[int, ...]) -> NDArray
 
     Returns
     -------
-    dx : ndarray, shape of ``x_hat``, dtype of ``x_hat``
+    dx : ndarray, shape of ``x_hat``, dtype of ``x_hat`` (float16 is
+        summed and computed in float32, then rounded once)
 
     References
     ----------
@@ -123,9 +138,12 @@ def normalize_backward(dx_hat, x_hat, inv_std, axes: tuple[int, ...]) -> NDArray
     Algorithm 1), simplified into one line.
     """
     dx_hat, x_hat = np.asarray(dx_hat), np.asarray(x_hat)
+    out_dtype = x_hat.dtype
+    x_hat = x_hat.astype(_compute_dtype(out_dtype), copy=False)
     m = int(np.prod([x_hat.shape[a] for a in axes]))
-    return _combine(dx_hat, x_hat, np.asarray(inv_std, x_hat.dtype),
-                    sum_over(dx_hat, axes) / m, sum_over(dx_hat, axes, x_hat) / m)
+    dx = _combine(dx_hat, x_hat, np.asarray(inv_std, x_hat.dtype),
+                  sum_over(dx_hat, axes) / m, sum_over(dx_hat, axes, x_hat) / m)
+    return dx.astype(out_dtype, copy=False)
 
 
 def _combine(g: NDArray, x_hat: NDArray, scale: NDArray, mean_g: NDArray, mean_gx: NDArray) -> NDArray:
@@ -189,7 +207,7 @@ def batchnorm_backward(dout, cache: BatchNormCache) -> tuple[NDArray, NDArray, N
     -------
     dx : ndarray, shape (N, D)
     dgamma, dbeta : ndarray, shape (D,)
-        All with the dtype of the forward's ``x``.
+        All with the dtype of the forward's ``x`` (computed in float64).
 
     Raises
     ------
@@ -262,7 +280,8 @@ def batchnorm_backward_compact(dout, cache: BatchNormCache) -> tuple[NDArray, ND
     -------
     dx : ndarray, shape (N, D)
     dgamma, dbeta : ndarray, shape (D,)
-        All with the dtype of the forward's ``x``.
+        All with the dtype of the forward's ``x`` (float16: summed and
+        computed in float32, rounded once).
 
     Raises
     ------
@@ -283,8 +302,10 @@ def batchnorm_backward_compact(dout, cache: BatchNormCache) -> tuple[NDArray, ND
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Section 3.
     """
-    dout = _bn_inputs(dout, cache).astype(cache.x.dtype, copy=False)
-    return _bn_dx(dout, cache.x_hat, cache.gamma[None, :], cache.inv_std[None, :], (0,))
+    dtype = cache.x.dtype
+    dout = _bn_inputs(dout, cache).astype(cache.x_hat.dtype, copy=False)  # float32 for float16 x
+    grads = _bn_dx(dout, cache.x_hat, cache.gamma[None, :], cache.inv_std[None, :], (0,))
+    return tuple(g.astype(dtype, copy=False) for g in grads)
 
 
 # --------------------------------------------------------------------------
@@ -316,16 +337,17 @@ def _backward(kind: str, dout, cache: NormCache) -> tuple[NDArray, NDArray, NDAr
     check_same_shape(dout, "dout", x.shape)
     not_channel = (0,) + tuple(range(2, x.ndim))
     param_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    dout = dout.astype(x.dtype, copy=False)
-    if cache.view == x.shape and tuple(cache.axes) == not_channel:  # spatial BN: the shortcut of _bn_dx
-        inv_std = np.expand_dims(cache.inv_std, cache.axes)
-        return _bn_dx(dout, cache.x_hat, cache.gamma.reshape(param_shape), inv_std, not_channel)
-    dbeta = sum_over(dout, not_channel).reshape(-1)
-    dgamma = sum_over(dout, not_channel, cache.x_hat).reshape(-1)
-    dx_hat = (dout * cache.gamma.reshape(param_shape)).reshape(cache.view)
+    dout = dout.astype(cache.x_hat.dtype, copy=False)  # float32 for float16 x
     inv_std = np.expand_dims(cache.inv_std, cache.axes)
-    dx = normalize_backward(dx_hat, cache.x_hat.reshape(cache.view), inv_std, cache.axes)
-    return dx.reshape(x.shape).astype(x.dtype), dgamma.astype(x.dtype), dbeta.astype(x.dtype)
+    if cache.view == x.shape and tuple(cache.axes) == not_channel:  # spatial BN: the shortcut of _bn_dx
+        grads = _bn_dx(dout, cache.x_hat, cache.gamma.reshape(param_shape), inv_std, not_channel)
+    else:
+        dbeta = sum_over(dout, not_channel).reshape(-1)
+        dgamma = sum_over(dout, not_channel, cache.x_hat).reshape(-1)
+        dx_hat = (dout * cache.gamma.reshape(param_shape)).reshape(cache.view)
+        dx = normalize_backward(dx_hat, cache.x_hat.reshape(cache.view), inv_std, cache.axes)
+        grads = (dx.reshape(x.shape), dgamma, dbeta)
+    return tuple(g.astype(x.dtype, copy=False) for g in grads)
 
 
 def spatial_batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, NormCache]:
@@ -340,22 +362,24 @@ def spatial_batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArra
         N >= 1 images; N * H * W >= 2.
     gamma, beta : array_like, shape (C,)
         Scale and shift, one per channel.
-    eps : float, default 1e-5
+    eps : float >= 0, default 1e-5
         Added to the variance inside the square root.
 
     Returns
     -------
     out : ndarray, shape (N, C, H, W), dtype of ``x``
+        (float16: computed in float32, rounded once)
     cache : NormCache
         ``mean``, ``var``, ``inv_std`` of shape (C,).
 
     Raises
     ------
     TypeError
-        If ``x`` does not hold real numbers (e.g. complex or strings).
+        If ``x``, ``gamma`` or ``beta`` do not hold real numbers (e.g.
+        complex or strings), or ``eps`` is not a real number.
     ValueError
         If ``x`` is not 4-D, if ``N * H * W < 2``, if ``gamma``/``beta`` are
-        not (C,), or if ``eps`` is negative.
+        not (C,), or if ``eps`` is negative, NaN or infinite.
 
     Notes
     -----
@@ -419,22 +443,24 @@ def layernorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, NormC
     x : array_like, shape (N, D) or (N, C, H, W)
     gamma, beta : array_like, shape (D,) or (C,)
         Scale and shift per feature, or per channel for 4-D ``x``.
-    eps : float, default 1e-5
+    eps : float >= 0, default 1e-5
         Added to the variance inside the square root.
 
     Returns
     -------
     out : ndarray, shape of ``x``, dtype of ``x``
+        (float16: computed in float32, rounded once)
     cache : NormCache
         ``mean``, ``var``, ``inv_std`` of shape (N,).
 
     Raises
     ------
     TypeError
-        If ``x`` does not hold real numbers (e.g. complex or strings).
+        If ``x``, ``gamma`` or ``beta`` do not hold real numbers (e.g.
+        complex or strings), or ``eps`` is not a real number.
     ValueError
         If ``x`` is not 2-D or 4-D, if ``gamma``/``beta`` have the wrong
-        shape, or if ``eps`` is negative.
+        shape, or if ``eps`` is negative, NaN or infinite.
 
     Notes
     -----
@@ -499,21 +525,23 @@ def instancenorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, No
     x : array_like, shape (N, C, H, W)
         H * W >= 2.
     gamma, beta : array_like, shape (C,)
-    eps : float, default 1e-5
+    eps : float >= 0, default 1e-5
 
     Returns
     -------
     out : ndarray, shape (N, C, H, W), dtype of ``x``
+        (float16: computed in float32, rounded once)
     cache : NormCache
         ``mean``, ``var``, ``inv_std`` of shape (N, C).
 
     Raises
     ------
     TypeError
-        If ``x`` does not hold real numbers (e.g. complex or strings).
+        If ``x``, ``gamma`` or ``beta`` do not hold real numbers (e.g.
+        complex or strings), or ``eps`` is not a real number.
     ValueError
         If ``x`` is not 4-D, if ``H * W < 2``, if ``gamma``/``beta`` are not
-        (C,), or if ``eps`` is negative.
+        (C,), or if ``eps`` is negative, NaN or infinite.
 
     Notes
     -----
@@ -571,22 +599,24 @@ def groupnorm_forward(x, gamma, beta, G: int, eps: float = 1e-5) -> tuple[NDArra
     G : int
         Number of groups; must divide C. G = 1 is layer norm over (C, H, W),
         G = C is instance norm.
-    eps : float, default 1e-5
+    eps : float >= 0, default 1e-5
 
     Returns
     -------
     out : ndarray, shape (N, C, H, W), dtype of ``x``
+        (float16: computed in float32, rounded once)
     cache : NormCache
         ``mean``, ``var``, ``inv_std`` of shape (N, G).
 
     Raises
     ------
     TypeError
-        If ``G`` is not an integer, or ``x`` does not hold real numbers.
+        If ``G`` is not an integer (2.0 is refused too), ``x``, ``gamma`` or
+        ``beta`` do not hold real numbers, or ``eps`` is not a real number.
     ValueError
         If ``x`` is not 4-D, ``gamma``/``beta`` are not (C,), ``G < 1``,
         C is not divisible by G (the message gives C and G), or ``eps`` is
-        negative.
+        negative, NaN or infinite.
 
     Notes
     -----
@@ -677,49 +707,57 @@ def batch_renorm_forward(x, gamma, beta, running_mean, running_var, r_max: float
     ----------
     x : array_like, shape (N, D)
     gamma, beta, running_mean, running_var : array_like, shape (D,)
+        ``running_var`` >= 0 (NaN, as after a diverged run, passes through).
     r_max : float >= 1, default 3.0
     d_max : float >= 0, default 5.0
         The paper's final values (it ramps them up from 1 and 0 during training).
-    eps : float, default 1e-5
+    eps : float >= 0, default 1e-5
 
     Returns
     -------
-    out : ndarray, shape (N, D)
+    out : ndarray, shape (N, D), dtype of ``x`` (float16: computed in
+        float32, rounded once)
     cache : RenormCache
 
     Raises
     ------
     TypeError
-        If ``x`` does not hold real numbers (e.g. complex or strings).
+        If an array does not hold real numbers (e.g. complex or strings), or
+        ``r_max``, ``d_max`` or ``eps`` is not a real number.
     ValueError
         As :func:`~bn_helpers.numerics.batchnorm_forward` (``x`` not 2-D,
         N < 2, a parameter not (D,), ``eps`` negative), if
-        ``running_mean``/``running_var`` are not (D,), or if r_max < 1 or
-        d_max < 0.
+        ``running_mean``/``running_var`` are not (D,), if ``running_var`` has
+        a negative entry, or if r_max < 1 or d_max < 0 (or either is NaN or
+        infinite).
 
     Notes
     -----
     The paper keeps a moving average of ``sigma``; here ``sigma`` comes from
     ``running_var`` kept with PyTorch's convention
     (:func:`bn_helpers.stats.update_running_stats`), so that with r_max=1,
-    d_max=0 the running statistics also match plain BN.
+    d_max=0 the running statistics also match plain BN. For float16 ``x``,
+    ``r``, ``d`` and ``x_hat`` are float32, as the statistics are.
 
     References
     ----------
     Ioffe, "Batch Renormalization: Towards Reducing Minibatch Dependence in
     Batch-Normalized Models", arXiv:1702.03275, Section 3 and Algorithm 1.
     """
-    if not r_max >= 1 or not d_max >= 0:
-        raise ValueError(f"r_max must be >= 1 and d_max >= 0; got r_max={r_max}, d_max={d_max}")
+    r_max = check_number(r_max, "r_max", low=1.0)
+    d_max = check_number(d_max, "d_max", low=0.0)
+    eps = check_eps(eps)
     _, bn = batchnorm_forward(x, gamma, beta, eps)
-    d_shape = bn.mean.shape
-    running_mean = as_param(running_mean, "running_mean", d_shape, bn.x.dtype)
-    running_var = as_param(running_var, "running_var", d_shape, bn.x.dtype)
+    d_shape, work = bn.mean.shape, bn.x_hat.dtype  # work: float32 for float16 x
+    running_mean = as_param(running_mean, "running_mean", d_shape, work)
+    running_var = as_param(running_var, "running_var", d_shape, work)
+    check_nonnegative(running_var, "running_var", "a variance")
     sigma = np.sqrt(running_var.astype(np.float64) + eps)
-    r = np.clip(1.0 / (bn.inv_std * sigma), 1.0 / r_max, r_max).astype(bn.x.dtype)
-    d = np.clip((bn.mean - running_mean) / sigma, -d_max, d_max).astype(bn.x.dtype)
+    r = np.clip(1.0 / (bn.inv_std * sigma), 1.0 / r_max, r_max).astype(work)
+    d = np.clip((bn.mean - running_mean) / sigma, -d_max, d_max).astype(work)
     x_hat = bn.x_hat * r + d
-    return bn.gamma * x_hat + bn.beta, RenormCache(bn, r, d, x_hat)
+    out = bn.gamma * x_hat + bn.beta
+    return out.astype(bn.x.dtype, copy=False), RenormCache(bn, r, d, x_hat)
 
 
 def batch_renorm_backward(dout, cache: RenormCache) -> tuple[NDArray, NDArray, NDArray]:
@@ -735,7 +773,10 @@ def batch_renorm_backward(dout, cache: RenormCache) -> tuple[NDArray, NDArray, N
 
     Returns
     -------
-    dx : ndarray (N, D); dgamma, dbeta : ndarray (D,)
+    dx : ndarray, shape (N, D)
+    dgamma, dbeta : ndarray, shape (D,)
+        All with the dtype of the forward's ``x`` (float16: summed and
+        computed in float32, rounded once).
 
     Raises
     ------
@@ -750,8 +791,8 @@ def batch_renorm_backward(dout, cache: RenormCache) -> tuple[NDArray, NDArray, N
     """
     if not isinstance(cache, RenormCache):
         raise TypeError(f"cache must be the RenormCache returned by batch_renorm_forward; got {type(cache).__name__}")
-    dout = _bn_inputs(dout, cache.bn)
     dtype = cache.bn.x.dtype
+    dout = _bn_inputs(dout, cache.bn).astype(_compute_dtype(dtype), copy=False)
     dbeta = dout.sum(axis=0, dtype=np.float64)
     dgamma = (dout * cache.x_hat).sum(axis=0, dtype=np.float64)
     dx = normalize_backward(dout * (cache.bn.gamma * cache.r), cache.bn.x_hat, cache.bn.inv_std[None, :], (0,))

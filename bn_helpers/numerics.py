@@ -9,14 +9,18 @@ Conventions (those of PyTorch's ``torch.nn.BatchNorm1d``):
 * the variance used to normalize is the *biased* one, divided by N;
 * ``eps`` sits inside the square root: ``x_hat = (x - mean) / sqrt(var + eps)``;
 * ``eps`` defaults to 1e-5;
-* the output has the dtype of ``x``.
+* the output has the dtype of ``x``; float16 input is summed and normalized in
+  float32 and rounded to float16 once, at the end (as PyTorch's CPU kernels
+  accumulate half precision in float): a float16 sum of squares overflows
+  past 65504, e.g. for the batch [200, -200].
 
 References
 ----------
 Ioffe & Szegedy, "Batch Normalization: Accelerating Deep Network Training by
 Reducing Internal Covariate Shift", arXiv:1502.03167, Section 3, Algorithm 1.
 PyTorch documentation of ``torch.nn.BatchNorm1d`` (biased variance in
-training, eps=1e-5).
+training, eps=1e-5); PyTorch source, ``aten/src/ATen/native/cpu/batch_norm_kernel.cpp``
+(``opmath_t``: half-precision input accumulated in float).
 """
 from __future__ import annotations
 
@@ -28,6 +32,12 @@ from numpy.typing import NDArray
 from ._validate import as_float_array, as_param, check_batch, check_eps
 
 __all__ = ["BatchNormCache", "batch_mean", "batch_variance", "normalize", "normalize_affine", "sum_over", "batchnorm_forward"]
+
+
+def _compute_dtype(dtype) -> np.dtype:
+    """The dtype sums and ``x_hat`` are computed in: float32 for float16 data, else ``dtype`` itself."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
 class BatchNormCache(NamedTuple):
@@ -46,7 +56,11 @@ class BatchNormCache(NamedTuple):
     inv_std : ndarray, shape (D,)
         ``1 / sqrt(var + eps)``.
     gamma, beta : ndarray, shape (D,)
-        Copies of the scale and shift passed to the forward.
+        Copies of the scale and shift passed to the forward, dtype of ``x``.
+
+    ``x_hat``, ``mean``, ``var`` and ``inv_std`` have the dtype of ``x``,
+    except for float16 ``x``: float32, the precision they were computed in
+    (the variance of float16 data can exceed float16's largest value, 65504).
     eps : float
         As passed to the forward.
 
@@ -88,17 +102,22 @@ def sum_over(a: NDArray, axes: tuple[int, ...], b: NDArray | None = None) -> NDA
     Returns
     -------
     ndarray
-        Shape of ``a`` with size 1 along ``axes``; dtype of ``a`` (``a * b``).
+        Shape of ``a`` with size 1 along ``axes``; dtype of ``a`` (``a * b``),
+        except float16, which is accumulated and returned in float32: the
+        sum of squares of [200, -200] is 80000, past float16's 65504.
 
     Notes
     -----
     Written with ``np.einsum``: it reads its operands once, never builds the
     product ``a * b`` in memory, and accumulates in blocks, which in float32
     is about a hundred times more accurate than ``np.sum`` along a strided axis.
+    For float16 it converts its operands block by block (``dtype=float32``).
 
     References
     ----------
-    NumPy documentation, ``numpy.einsum`` and ``numpy.expand_dims``.
+    NumPy documentation, ``numpy.einsum`` (its ``dtype`` argument) and
+    ``numpy.expand_dims``; PyTorch's CPU kernels accumulate half precision
+    in float (``opmath_t``, ``aten/src/ATen/OpMathType.h``).
 
     Examples
     --------
@@ -109,7 +128,8 @@ def sum_over(a: NDArray, axes: tuple[int, ...], b: NDArray | None = None) -> NDA
     idx = _letters(a.ndim)
     keep = "".join(c for i, c in enumerate(idx) if i not in axes)
     ops = (a,) if b is None else (a, b)
-    total = np.einsum(",".join([idx] * len(ops)) + "->" + keep, *ops)
+    wide = {"dtype": np.float32} if np.result_type(*ops) == np.float16 else {}  # float16: accumulate in float32
+    total = np.einsum(",".join([idx] * len(ops)) + "->" + keep, *ops, **wide)
     return np.expand_dims(total, axes)
 
 
@@ -161,19 +181,22 @@ def normalize(x: NDArray, axes: tuple[int, ...], eps: float = 1e-5) -> tuple[NDA
     -------
     x_hat : ndarray, same shape and dtype as ``x`` (a new array)
     mean, var, inv_std : ndarray
-        Statistics with ``keepdims=True`` shape, dtype of ``x``; ``var`` is
-        biased (divided by the number of values averaged),
-        ``inv_std = 1 / sqrt(var + eps)``.
+        Statistics with ``keepdims=True`` shape, dtype of ``x`` (float32 for
+        float16 ``x``); ``var`` is biased (divided by the number of values
+        averaged), ``inv_std = 1 / sqrt(var + eps)``.
 
     Raises
     ------
+    TypeError
+        If ``eps`` is not a real number.
     ValueError
-        If ``eps`` is negative.
+        If ``eps`` is negative, NaN or infinite.
 
     Notes
     -----
     The variance is computed in one pass where ``E[x^2] - E[x]^2`` cannot
-    cancel, otherwise with the corrected two-pass algorithm.
+    cancel, otherwise with the corrected two-pass algorithm. Float16 ``x`` is
+    normalized in float32 and ``x_hat`` rounded to float16 once.
 
     References
     ----------
@@ -191,6 +214,9 @@ def normalize(x: NDArray, axes: tuple[int, ...], eps: float = 1e-5) -> tuple[NDA
     (array([-1.,  1.]), array([[2.]]), array([[1.]]))
     """
     eps = check_eps(eps)
+    if x.dtype == np.float16:  # accumulate and compute in float32, round once
+        x_hat, mean, var, inv_std = normalize(x.astype(np.float32), axes, eps)
+        return x_hat.astype(np.float16), mean, var, inv_std
     mean, var, centered = _mean_var(x, axes)
     inv_std = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x.dtype)
     if centered is None:
@@ -219,27 +245,36 @@ def normalize_affine(x: NDArray, axes: tuple[int, ...], gamma: NDArray, beta: ND
 
     Returns
     -------
-    out, x_hat : ndarray shaped like ``x`` (new arrays)
+    out : ndarray shaped like ``x``, dtype of ``x`` (a new array)
+    x_hat : ndarray shaped like ``x`` (a new array), dtype of ``x``
+        (float32 for float16 ``x``: the backward pass reads it)
     mean, var, inv_std : ndarray, keepdims shape
-        As :func:`normalize` returns them.
+        As :func:`normalize` returns them (float32 for float16 ``x``).
 
     Raises
     ------
+    TypeError
+        If ``eps`` is not a real number.
     ValueError
-        If ``eps`` is negative.
+        If ``eps`` is negative, NaN or infinite.
 
     Notes
     -----
     The elementwise steps (centre, scale, then ``gamma * x_hat + beta``) run
     block by block (:data:`BLOCK_BYTES`), so each step after the first reads
     from the cache rather than from memory: the same arithmetic in fewer
-    memory passes.
+    memory passes. Float16 ``x`` goes through the float32 computation, and
+    ``out`` is rounded to float16 once, as PyTorch's CPU kernels do.
 
     References
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Algorithm 1 ("scale and shift").
     """
     eps = check_eps(eps)
+    if x.dtype == np.float16:  # accumulate and compute in float32, round once
+        out, *rest = normalize_affine(x.astype(np.float32), axes, np.asarray(gamma, np.float32),
+                                      np.asarray(beta, np.float32), eps)
+        return (out.astype(np.float16), *rest)
     mean, var, centered = _mean_var(x, axes)
     inv_std = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x.dtype)
     x_hat = np.empty_like(x) if centered is None else centered
@@ -282,7 +317,7 @@ def batch_mean(x) -> NDArray:
 
     Returns
     -------
-    ndarray, shape (D,), dtype of ``x``
+    ndarray, shape (D,), dtype of ``x`` (float16 is summed in float32)
 
     Raises
     ------
@@ -301,7 +336,7 @@ def batch_mean(x) -> NDArray:
     array([1.12])
     """
     x = as_float_array(x, "x", (2,))
-    return normalize(x, (0,))[1][0]
+    return normalize(x, (0,))[1][0].astype(x.dtype, copy=False)
 
 
 def batch_variance(x) -> NDArray:
@@ -316,7 +351,8 @@ def batch_variance(x) -> NDArray:
 
     Returns
     -------
-    ndarray, shape (D,), dtype of ``x``; never negative.
+    ndarray, shape (D,), dtype of ``x``; never negative. Float16 is
+    computed in float32; a variance past 65504 becomes ``inf`` in float16.
 
     Raises
     ------
@@ -335,7 +371,7 @@ def batch_variance(x) -> NDArray:
     array([2.8376])
     """
     x = as_float_array(x, "x", (2,))
-    return normalize(x, (0,))[2][0]
+    return normalize(x, (0,))[2][0].astype(x.dtype, copy=False)
 
 
 def batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, BatchNormCache]:
@@ -352,7 +388,7 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, Batch
         Scale, one per feature.
     beta : array_like, shape (D,)
         Shift, one per feature.
-    eps : float, default 1e-5
+    eps : float >= 0, default 1e-5
         Added to the variance inside the square root (PyTorch's default).
 
     Returns
@@ -366,15 +402,19 @@ def batchnorm_forward(x, gamma, beta, eps: float = 1e-5) -> tuple[NDArray, Batch
     Raises
     ------
     TypeError
-        If ``x`` does not hold real numbers (e.g. complex or strings).
+        If ``x``, ``gamma`` or ``beta`` do not hold real numbers (e.g. complex
+        or strings), or ``eps`` is not a real number.
     ValueError
         If ``x`` is not 2-D, if N < 2, if ``gamma``/``beta`` are not (D,), or
-        if ``eps`` is negative.
+        if ``eps`` is negative, NaN or infinite.
 
     Notes
     -----
     PyTorch's conventions (``torch.nn.BatchNorm1d`` in training mode): the
-    biased variance, ``eps`` inside the square root, default 1e-5.
+    biased variance, ``eps`` inside the square root, default 1e-5. Float16
+    ``x`` is summed and normalized in float32 and ``out`` rounded to float16
+    once, as PyTorch's CPU kernels do; the cache then holds float32
+    statistics and ``x_hat``.
 
     References
     ----------

@@ -29,6 +29,9 @@ def _sat(body: str) -> dict[str, str]:
             + body.strip().replace("\n", "\n    ") + "\n"}
 
 
+_SAFE = "c = np.ptp(X, axis=0) == 0\n"  # constant features found by equality, as the solution does
+
+
 MISTAKES = {
     "sample_std": (
         _std("s = X.std(axis=0, ddof=1)\nreturn (X - X.mean(axis=0)) / np.where(s > 0, s, 1.0)"),
@@ -45,6 +48,35 @@ MISTAKES = {
     "in_place": (
         _std("s = X.std(axis=0)\nX -= X.mean(axis=0)\nX /= np.where(s > 0, s, 1.0)\nreturn X"),
         "in place", STANDARDIZE),
+    # the miss: a column of 0.1 repeated has a computed std of 1.4e-17, not 0
+    "constant_std_greater_than_zero": (
+        _std("std = X.std(axis=0)\nreturn (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)"),
+        "rounding noise", STANDARDIZE),
+    "constant_std_equals_zero": (
+        _std("s = X.std(axis=0)\ns[s == 0] = 1\nreturn (X - X.mean(axis=0)) / s"),
+        "rounding noise", STANDARDIZE),
+    # the miss: E[x^2] - E[x]^2 in float32 at mean 100
+    "one_pass_float32": (
+        _std(_SAFE + "m = X.mean(axis=0)\ns = np.sqrt(np.abs((X ** 2).mean(axis=0) - m ** 2))\n"
+             "return np.where(c, 0.0, (X - m) / np.where(c, 1.0, s))"),
+        "E[x^2] - E[x]^2", ("test_standardize_hidden",)),
+    "std_plus_eps": (
+        _std("return (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-5)"), "std + eps", STANDARDIZE),
+    "sqrt_var_plus_eps": (
+        _std("return (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + 1e-5)"), "sqrt(var + eps)", STANDARDIZE),
+    "min_max": (
+        _std(_SAFE + "lo, hi = X.min(axis=0), X.max(axis=0)\nreturn np.where(c, 0.0, (X - lo) / np.where(c, 1.0, hi - lo))"),
+        "min-max", STANDARDIZE),
+    "global_stats": (_std("return (X - X.mean()) / X.std()"), "whole array", STANDARDIZE),
+    "global_std": (_std(_SAFE + "return np.where(c, 0.0, (X - X.mean(axis=0)) / X.std())"), "std is one number",
+                   STANDARDIZE),
+    "no_scaling": (_std("return X - X.mean(axis=0)"), "did not divide", STANDARDIZE),
+    "divides_by_variance": (
+        _std(_SAFE + "return np.where(c, 0.0, (X - X.mean(axis=0)) / np.where(c, 1.0, X.var(axis=0)))"),
+        "variance", STANDARDIZE),
+    "returns_statistics_too": (
+        _std(_SAFE + "m, s = X.mean(axis=0), X.std(axis=0)\nreturn np.where(c, 0.0, (X - m) / np.where(c, 1.0, s)), m, s"),
+        "tuple", STANDARDIZE),
     "std_only": (
         _stats("return [float(np.std(a)) for a in activations]"),
         "only the std", LAYER_STATS),
@@ -57,6 +89,25 @@ MISTAKES = {
     "stats_rms": (
         _stats("return [(float(np.mean(a)), float(np.sqrt(np.mean(np.asarray(a) ** 2)))) for a in activations]"),
         "forgot to subtract the mean", LAYER_STATS),
+    # the miss: statistics of |a| got a bare "wrong mean or std"
+    "stats_of_abs": (
+        _stats("return [(float(np.mean(np.abs(a))), float(np.std(np.abs(a)))) for a in activations]"),
+        "|a|", LAYER_STATS),
+    "stats_mean_of_abs": (
+        _stats("return [(float(np.mean(np.abs(a))), float(np.std(a))) for a in activations]"),
+        "mean of |a|", LAYER_STATS),
+    "stats_swapped": (_stats("return [(float(np.std(a)), float(np.mean(a))) for a in activations]"),
+                      "swapped", LAYER_STATS),
+    "stats_variance": (_stats("return [(float(np.mean(a)), float(np.var(a))) for a in activations]"),
+                       "variance", LAYER_STATS),
+    "stats_average_of_unit_stds": (
+        _stats("return [(float(np.mean(a)), float(np.mean(np.std(a, axis=0)))) for a in activations]"),
+        "average of per-unit", LAYER_STATS),
+    "stats_two_lists": (
+        _stats("return [float(np.mean(a)) for a in activations], [float(np.std(a)) for a in activations]"),
+        "(means, stds)", LAYER_STATS),
+    "stats_map": (_stats("return map(lambda a: (float(np.mean(a)), float(np.std(a))), activations)"),
+                  "list(...)", LAYER_STATS),
     "greater_equal": (
         _sat("return float(np.mean(np.abs(a) >= threshold))"),
         ">=", SATURATION),
@@ -69,6 +120,16 @@ MISTAKES = {
     "threshold_ignored": (
         _sat("return float(np.mean(np.abs(a) > 0.97))"),
         "threshold argument", SATURATION),
+    # the miss: a percentage got a bare "wrong fraction"
+    "percent": (_sat("return 100 * float(np.mean(np.abs(a) > threshold))"), "percentage", SATURATION),
+    "count_over_rows": (_sat("return np.sum(np.abs(a) > threshold) / len(a)"), "number of rows", SATURATION),
+    "negative_side_sign": (_sat("return float(np.mean((a > threshold) | (a < threshold)))"), "a < -threshold",
+                           SATURATION),
+    "mixed_sides": (_sat("return float(np.mean((a > threshold) | (a <= -threshold)))"), "two sides", SATURATION),
+    "unsaturated_fraction": (_sat("return float(np.mean(np.abs(a) <= threshold))"), "unsaturated", SATURATION),
+    "compares_the_mean": (_sat("return np.abs(a).mean() > threshold"), "yes/no", SATURATION),
+    "tanh_again": (_sat("return float(np.mean(np.abs(np.tanh(a)) > threshold))"), "tanh again", SATURATION),
+    "per_column": (_sat("return np.mean(np.abs(a) > threshold, axis=0)"), "one number", SATURATION),
     "calls_reference": (
         {"saturation_fraction": "from bn_helpers.diagnostics import saturation_fraction\n"},
         "reference code", ("test_saturation_fraction_hidden",)),
@@ -89,7 +150,7 @@ ALTERNATIVES = {
             "    mu = X.sum(axis=0, keepdims=True) / len(X)\n"
             "    sd = np.sqrt(((X - mu) ** 2).mean(axis=0, keepdims=True))\n"
             "    out = np.zeros_like(X)\n"
-            "    np.divide(X - mu, sd, out=out, where=sd > 0)\n"
+            "    np.divide(X - mu, sd, out=out, where=np.ptp(X, axis=0, keepdims=True) > 0)\n"
             "    return out\n"),
         "layer_stats": (
             "def layer_stats(activations):\n"
@@ -110,12 +171,26 @@ ALTERNATIVES = {
             "def standardize(X):\n"
             "    Z = X - X.mean(0)\n"
             "    s = X.std(0)\n"
-            "    s[s == 0] = 1\n"
+            "    s[np.isclose(s, 0, atol=1e-12)] = 1\n"
             "    return Z / s\n"),
         "layer_stats": "def layer_stats(activations):\n    return list(map(lambda a: (np.mean(a), np.std(a)), activations))\n",
         "saturation_fraction": "def saturation_fraction(a, threshold=0.97):\n    return (abs(a) > threshold).mean()\n",
         "prediction_ics": "def prediction_ics():\n    return '(b)'\n",
     },
+}
+
+ALTERNATIVES["a relative tolerance for constant features, float64 inside"] = {
+    "standardize": (
+        "def standardize(X):\n"
+        "    X64 = np.asarray(X, dtype=np.float64)\n"
+        "    mean, std = X64.mean(axis=0), X64.std(axis=0)\n"
+        "    constant = std <= 1e-12 * (np.abs(mean) + 1e-300)\n"
+        "    return (X64 - mean) / np.where(constant, np.inf, std)\n"),
+    "layer_stats": "def layer_stats(activations):\n    return [tuple(float(f(np.ravel(a))) for f in (np.mean, np.std)) for a in activations]\n",
+    "saturation_fraction": (
+        "def saturation_fraction(a, threshold=0.97):\n"
+        "    flat = np.ravel(a)\n"
+        "    return sum(1 for v in flat if abs(v) > threshold) / len(flat)\n"),
 }
 
 #: A graded function that never returns, and the test cells it must lose (and only those).

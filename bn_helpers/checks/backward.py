@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from .. import numerics
 from ..gradcheck import numerical_gradient, rel_error
 from ._common import TIME_BUDGET, _OutOfTime, own_code, time_limit
+from ._messages import Cases, closest, worst
 
 __all__ = ["batchnorm_backward", "batchnorm_backward_compact"]
 
@@ -54,15 +55,16 @@ def _parts(dout, cache):
     return dout, x_hat, inv_std, gamma
 
 
-def _dx(dout, cache, mean_path=True, var_path=True, use_gamma=True, axis=0, divide=True):
+def _dx(dout, cache, mean_path=True, var_path=True, use_gamma=True, axis=0, divide=True, a=1.0, b=1.0):
+    """dx = inv_std / N * (N g - a sum(g) - b x_hat sum(g x_hat)), g = dout * gamma; a, b may be per feature."""
     dout, x_hat, inv_std, gamma = _parts(dout, cache)
     g = dout * gamma if use_gamma else dout
     n = g.shape[axis]
     total = n * g
     if mean_path:
-        total = total - g.sum(axis=axis, keepdims=True)
+        total = total - a * g.sum(axis=axis, keepdims=True)
     if var_path:
-        total = total - x_hat * (g * x_hat).sum(axis=axis, keepdims=True)
+        total = total - b * x_hat * (g * x_hat).sum(axis=axis, keepdims=True)
     return inv_std * total / (n if divide else 1)
 
 
@@ -72,51 +74,139 @@ def reference(dout, cache) -> tuple[NDArray, NDArray, NDArray]:
     return _dx(dout, cache), (d * x_hat).sum(axis=0), d.sum(axis=0)
 
 
-_DX_MISTAKES: list[tuple[str, Callable]] = [
-    ("You left out the mean path: dx ignores dmean. The mean depends on every x_i, so each x_i "
-     "also gets -sum(dcentered)/N through mean = sum(x)/N; add dmean / N to dx.",
-     lambda d, c: _dx(d, c, mean_path=False)),
-    ("You left out the variance path: dx ignores dvar. var depends on x through centered, so "
-     "dcentered gets a second term dvar * 2 * centered / N (in the compact form: "
-     "- x_hat * sum(dx_hat * x_hat)).", lambda d, c: _dx(d, c, var_path=False)),
-    ("You left out both the mean path and the variance path: dx = dout * gamma * inv_std treats "
-     "mean and var as constants, but they depend on every x_i of the batch.",
-     lambda d, c: _dx(d, c, mean_path=False, var_path=False)),
-    ("You forgot gamma in dx: out = gamma * x_hat + beta, so dx_hat = dout * gamma before "
-     "going further back.", lambda d, c: _dx(d, c, use_gamma=False)),
-    ("Your sums run over the wrong axis (axis=1, the features). The statistics were taken over "
-     "the batch, so their gradients sum over axis=0.", lambda d, c: _dx(d, c, axis=1)),
-    ("You forgot to divide by N: mean = sum(x)/N and var = sum(centered**2)/N, so "
-     "dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)).",
-     lambda d, c: _dx(d, c, divide=False)),
-]
-
-_DGAMMA_MISTAKES = [
-    ("dgamma without x_hat: you returned sum(dout). out = gamma * x_hat + beta, so "
-     "dgamma = sum(dout * x_hat, axis=0); sum(dout) is dbeta.", lambda d, c: _parts(d, c)[0].sum(0)),
-    ("dgamma uses x instead of x_hat: out = gamma * x_hat + beta, so dgamma = sum(dout * x_hat, axis=0).",
-     lambda d, c: (_parts(d, c)[0] * np.asarray(c.x, np.float64)).sum(0)),
-    ("dgamma is multiplied by gamma: dgamma = sum(dout * x_hat, axis=0), no gamma in it.",
-     lambda d, c: (_parts(d, c)[0] * _parts(d, c)[1]).sum(0) * _parts(d, c)[3]),
-]
-
-_DBETA_MISTAKES = [
-    ("You swapped dgamma and dbeta: dbeta = sum(dout, axis=0), dgamma = sum(dout * x_hat, axis=0).",
-     lambda d, c: (_parts(d, c)[0] * _parts(d, c)[1]).sum(0)),
-    ("dbeta is multiplied by gamma: out = gamma * x_hat + beta, so dbeta = sum(dout, axis=0).",
-     lambda d, c: _parts(d, c)[0].sum(0) * _parts(d, c)[3]),
-]
+def _without_eps(dout, cache):
+    """The right formula with x_hat and inv_std recomputed without eps (1 / sqrt(var))."""
+    var = np.asarray(cache.var, np.float64)
+    inv_std = 1.0 / np.sqrt(var)
+    x_hat = (np.asarray(cache.x, np.float64) - np.asarray(cache.mean, np.float64)) * inv_std
+    fake = numerics.BatchNormCache(cache.x, x_hat, cache.mean, cache.var, inv_std, cache.gamma, cache.beta, cache.eps)
+    return _dx(dout, fake)
 
 
-def _which(got, dout, cache, mistakes, rtol=1e-3) -> str | None:
-    got = np.asarray(got, dtype=np.float64)
-    for message, wrong in mistakes:
-        with np.errstate(all="ignore"):
-            candidate = wrong(dout, cache)
-        scale = np.abs(candidate).max(initial=0.0) + 1e-12
-        if candidate.shape == got.shape and np.allclose(got, candidate, rtol=rtol, atol=rtol * scale):
-            return message
-    return None
+def _x_in_variance_path(dout, cache):
+    """The staged graph with x instead of centered = x - mean in the variance path."""
+    dout, x_hat, inv_std, gamma = _parts(dout, cache)
+    x = np.asarray(cache.x, np.float64)
+    n = x.shape[0]
+    dx_hat = dout * gamma
+    dinv_std = (dx_hat * x).sum(axis=0)
+    dvar = -0.5 * inv_std ** 3 * dinv_std
+    dcentered = dx_hat * inv_std + dvar * 2 * x / n
+    return dcentered - dcentered.sum(axis=0) / n
+
+
+def _diagonal_only(dout, cache):
+    dout, x_hat, inv_std, gamma = _parts(dout, cache)
+    n = dout.shape[0]
+    return dout * gamma * inv_std * (1 - 1 / n - x_hat ** 2 / n)
+
+
+def _dx_mistakes(dout, cache, compact: bool) -> list[tuple[str, Callable]]:
+    n = np.shape(dout)[0]
+    std = 1.0 / np.asarray(cache.inv_std, np.float64)
+    mean_term = "the - sum(dx_hat) term" if compact else "dmean / N"
+    var_term = "the - x_hat * sum(dx_hat * x_hat) term" if compact else "the dvar path into centered"
+    return [
+        (f"You left out the mean path: dx ignores dmean. The mean depends on every x_i, so each x_i also gets "
+         f"-sum(dcentered)/N through mean = sum(x)/N ({mean_term}).", lambda: _dx(dout, cache, mean_path=False)),
+        (f"You left out the variance path: dx ignores dvar. var depends on x through centered, so dcentered "
+         f"gets a second term dvar * 2 * centered / N ({var_term}).", lambda: _dx(dout, cache, var_path=False)),
+        ("You left out both the mean path and the variance path: dx = dout * gamma * inv_std treats mean and "
+         "var as constants, but they depend on every x_i of the batch.",
+         lambda: _dx(dout, cache, mean_path=False, var_path=False)),
+        (f"The mean path has the wrong sign: mean enters as x - mean, so dx gets MINUS sum(dx_hat) * inv_std / N "
+         f"({mean_term}).", lambda: _dx(dout, cache, a=-1.0)),
+        (f"The variance path has the wrong sign: d(inv_std)/d(var) = -0.5 * inv_std**3 is negative, so the term is "
+         f"MINUS x_hat * sum(dx_hat * x_hat) * inv_std / N ({var_term}).", lambda: _dx(dout, cache, b=-1.0)),
+        ("The variance path is twice too large: d(inv_std)/d(var) = -0.5 * inv_std**3 (the 0.5 is missing?).",
+         lambda: _dx(dout, cache, b=2.0)),
+        ("The variance path is half what it should be: d(centered**2)/d(centered) = 2 * centered "
+         "(the 2 is missing?).", lambda: _dx(dout, cache, b=0.5)),
+        ("The variance path uses inv_std**2 where d(inv_std)/d(var) = -0.5 * (var + eps)**-1.5 = -0.5 * inv_std**3.",
+         lambda: _dx(dout, cache, b=std)),
+        ("The variance path uses inv_std where d(inv_std)/d(var) = -0.5 * inv_std**3.",
+         lambda: _dx(dout, cache, b=std ** 2)),
+        ("The variance path is divided by N twice: var = sum(centered**2) / N brings one 1/N, not two.",
+         lambda: _dx(dout, cache, b=1.0 / n)),
+        ("dmean is not divided by N: mean = sum(x) / N, so each x_i gets dmean / N.",
+         lambda: _dx(dout, cache, a=float(n))),
+        ("Your variance path uses x where the graph has centered = x - mean (dinv_std = sum(dx_hat * centered), "
+         "dcentered += dvar * 2 * centered / N).", lambda: _x_in_variance_path(dout, cache)),
+        ("You recomputed the std without eps: inv_std = 1 / sqrt(var + eps), as in the forward (cache.inv_std "
+         "has it).", lambda: _without_eps(dout, cache)),
+        ("You kept only the diagonal of the Jacobian (d x_hat_i / d x_i): every x_j of the batch moves mean and "
+         "var, so dx_i collects sums over the whole batch: - sum(dx_hat) and - x_hat * sum(dx_hat * x_hat).",
+         lambda: _diagonal_only(dout, cache)),
+        ("You forgot gamma in dx: out = gamma * x_hat + beta, so dx_hat = dout * gamma before going further back.",
+         lambda: _dx(dout, cache, use_gamma=False)),
+        ("Your sums run over the wrong axis (axis=1, the features). The statistics were taken over the batch, so "
+         "their gradients sum over axis=0.", lambda: _dx(dout, cache, axis=1)),
+        ("You forgot to divide by N: mean = sum(x)/N and var = sum(centered**2)/N, so "
+         "dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)).",
+         lambda: _dx(dout, cache, divide=False)),
+        ("You divided by N twice: dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)).",
+         lambda: _dx(dout, cache) / n),
+        ("dx lacks the factor inv_std: every path into x goes through x_hat = centered * inv_std.",
+         lambda: _dx(dout, cache) * std),
+    ]
+
+
+def _dgamma_mistakes(dout, cache):
+    d, x_hat, inv_std, gamma = _parts(dout, cache)
+    n = d.shape[0]
+    return [
+        ("dgamma is the MEAN of dout * x_hat over the batch; gradients of a parameter shared by every example "
+         "add up: dgamma = sum(dout * x_hat, axis=0).", lambda: (d * x_hat).mean(0)),
+        ("dgamma without x_hat: you returned sum(dout). out = gamma * x_hat + beta, so "
+         "dgamma = sum(dout * x_hat, axis=0); sum(dout) is dbeta.", lambda: d.sum(0)),
+        ("dgamma uses x instead of x_hat: out = gamma * x_hat + beta, so dgamma = sum(dout * x_hat, axis=0).",
+         lambda: (d * np.asarray(cache.x, np.float64)).sum(0)),
+        ("dgamma uses x - mean instead of x_hat: x_hat includes the division by sqrt(var + eps).",
+         lambda: (d * x_hat / inv_std).sum(0)),
+        ("dgamma is multiplied by gamma: dgamma = sum(dout * x_hat, axis=0), no gamma in it.",
+         lambda: (d * x_hat).sum(0) * gamma),
+        ("dgamma is multiplied by inv_std: dgamma = sum(dout * x_hat, axis=0); x_hat already holds the division.",
+         lambda: (d * x_hat).sum(0) * inv_std),
+        ("dgamma is divided by N: dgamma = sum(dout * x_hat, axis=0).", lambda: (d * x_hat).sum(0) / n),
+    ]
+
+
+def _dbeta_mistakes(dout, cache):
+    d, x_hat, _, gamma = _parts(dout, cache)
+    return [
+        ("You swapped dgamma and dbeta: dbeta = sum(dout, axis=0), dgamma = sum(dout * x_hat, axis=0).",
+         lambda: (d * x_hat).sum(0)),
+        ("dbeta is the MEAN of dout over the batch; gradients of a parameter shared by every example add up: "
+         "dbeta = sum(dout, axis=0).", lambda: d.mean(0)),
+        ("dbeta is multiplied by gamma: out = gamma * x_hat + beta, so dbeta = sum(dout, axis=0).",
+         lambda: d.sum(0) * gamma),
+    ]
+
+
+def _dx_fallback(got, want, x_hat, compact: bool) -> str:
+    """Name the broken path of an unrecognized dx from two facts every right dx obeys."""
+    got = np.asarray(got, np.float64)
+    scale = float(np.abs(want).max(initial=0.0)) * len(want) + 1e-12
+    colsum = np.abs(got.sum(axis=0)).max(initial=0.0) / scale
+    orth = np.abs((got * x_hat).sum(axis=0)).max(initial=0.0) / scale
+    if colsum > 1e-6:
+        return ("your dx does not sum to zero over the batch (a right dx does, because the mean is subtracted): "
+                "the mean path (" + ("the - sum(dx_hat) term" if compact else "dmean / N") + ") is missing or wrong.")
+    if orth > 1e-6:
+        return ("your dx is not orthogonal to x_hat (a right dx is: sum(dx * x_hat, axis=0) = 0, because x_hat "
+                "is divided by its own std): the variance path (" + (
+                    "the - x_hat * sum(dx_hat * x_hat) term" if compact else "dvar") + ") is off.")
+    with np.errstate(all="ignore"):
+        ratio = (got * want).sum(axis=0) / (want * want).sum(axis=0)
+    if np.allclose(got, want * ratio, rtol=1e-4, atol=1e-9 * scale):
+        r = ratio[np.isfinite(ratio)]
+        return (f"dx sums to zero and is orthogonal to x_hat, but is off by a factor per feature "
+                f"({r.min():.4g} to {r.max():.4g}): check the factors gamma, inv_std and 1/N.")
+    if compact:
+        return ("wrong dx. Check each term of dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * "
+                "sum(dx_hat * x_hat)) with dx_hat = dout * gamma, on a (3, 2) batch by hand.")
+    return ("wrong dx. Walk the graph backwards node by node: dx_hat, then dcentered and dinv_std, dvar, the "
+            "second path into centered, dmean, and finally dx; compare each with the compact form.")
 
 
 # --------------------------------------------------------------------------
@@ -184,7 +274,8 @@ def _tolerance(dtype):
     return (1e-3, 1e-4) if np.dtype(dtype) == np.float32 else (1e-7, 1e-9)
 
 
-def _check_case(fn, name, dout, cache, strict_dtype, layout="a BatchNormCache from bn_helpers.numerics.batchnorm_forward"):
+def _check_case(fn, name, label, dout, cache, strict_dtype,
+                layout="a BatchNormCache from bn_helpers.numerics.batchnorm_forward"):
     dout_in, cache_in = dout.copy(), _copy_cache(cache)
     if layout.startswith("a BatchNormCache"):
         passed = cache_in
@@ -204,7 +295,7 @@ def _check_case(fn, name, dout, cache, strict_dtype, layout="a BatchNormCache fr
     dx, dgamma, dbeta = _unpack(result, name)
     n, d = cache.x.shape
     want_dx, want_dgamma, want_dbeta = reference(dout, cache)
-    where = f"dout and x of shape {(n, d)} ({cache.x.dtype}), eps={cache.eps:g}"
+    where = f"{label} (dout and x of shape {(n, d)}, {cache.x.dtype}, eps={cache.eps:g})"
     for got, label in ((dgamma, "dgamma"), (dbeta, "dbeta")):
         if got.shape == (n,) and n != d:
             raise AssertionError(
@@ -212,7 +303,7 @@ def _check_case(fn, name, dout, cache, strict_dtype, layout="a BatchNormCache fr
                 f"the wrong axis. Sum over the batch, axis=0, to get one value per feature, ({d},).")
     if dx.shape != (n, d):
         raise AssertionError(
-            f"{name}: dx has shape {dx.shape}; it must have the shape of x, {(n, d)} ({where}). "
+            f"{name}: dx has shape {dx.shape}; it must have the shape of x, {(n, d)}, {where}. "
             "Sums over the batch have shape (D,) and broadcast back over the rows; do not return "
             "a sum or a flattened array as dx.")
     for got, label in ((dgamma, "dgamma"), (dbeta, "dbeta")):
@@ -229,23 +320,23 @@ def _check_case(fn, name, dout, cache, strict_dtype, layout="a BatchNormCache fr
     if (not np.allclose(want_dgamma, want_dbeta, rtol=1e-3)
             and np.allclose(dgamma.astype(np.float64), want_dbeta, rtol=1e-3, atol=1e-6)
             and np.allclose(dbeta.astype(np.float64), want_dgamma, rtol=1e-3, atol=1e-6)):
-        raise AssertionError(f"{name}: {_DBETA_MISTAKES[0][0]}\n  ({where})")
-    for got, want, label, mistakes in ((dx, want_dx, "dx", _DX_MISTAKES),
-                                       (dgamma, want_dgamma, "dgamma", _DGAMMA_MISTAKES),
-                                       (dbeta, want_dbeta, "dbeta", _DBETA_MISTAKES)):
+        raise AssertionError(f"{name}: {_dbeta_mistakes(dout, cache)[0][0]}\n  {where}")
+    compact = "compact" in name
+    x_hat64 = np.asarray(cache.x_hat, np.float64)
+    for got, want, label, mistakes in ((dx, want_dx, "dx", lambda: _dx_mistakes(dout, cache, compact)),
+                                       (dgamma, want_dgamma, "dgamma", lambda: _dgamma_mistakes(dout, cache)),
+                                       (dbeta, want_dbeta, "dbeta", lambda: _dbeta_mistakes(dout, cache))):
         scale = np.abs(want).max(initial=0.0)
-        if np.allclose(got.astype(np.float64), want, rtol=rtol, atol=rtol * scale + 1e-12):
+        got64 = got.astype(np.float64)
+        if np.allclose(got64, want, rtol=rtol, atol=rtol * scale + 1e-12):
             continue
-        message = _which(got, dout, cache, mistakes)
+        message = closest(got64, mistakes(), tol=max(1e-4, 10 * rtol))
         if message is None and label == "dx":
-            message = ("wrong dx. Walk the graph backwards node by node: dx_hat, then dcentered and "
-                       "dinv_std, dvar, the second path into centered, dmean, and finally dx.")
+            message = _dx_fallback(got64, want, x_hat64, compact)
         elif message is None:
-            message = f"wrong {label}."
-        raise AssertionError(
-            f"{name}: {message}\n  {where}: first row of {label} expected "
-            f"{np.round(np.atleast_1d(want)[:4] if label != 'dx' else want[0, :4], 6)}, got "
-            f"{np.round((np.atleast_1d(got)[:4] if label != 'dx' else got[0, :4]).astype(np.float64), 6)}")
+            formula = "sum(dout * x_hat, axis=0)" if label == "dgamma" else "sum(dout, axis=0)"
+            message = f"wrong {label}: {label} = {formula}, one value per feature."
+        raise AssertionError(f"{name}: {message}\n  {where}: {label} {worst(got64, want)}")
     return dx, dgamma, dbeta
 
 
@@ -253,7 +344,7 @@ def _check_layouts(fn, name, dout, cache):
     """The reference cache passed; now the same fields in another order."""
     layout = "a cache with the same named fields in another order"
     try:
-        _check_case(fn, name, dout, cache, strict_dtype=False, layout=layout)
+        _check_case(fn, name, "the first case again", dout, cache, strict_dtype=False, layout=layout)
     except AssertionError as exc:
         text = str(exc)
         if "could not read the cache" in text:
@@ -268,7 +359,8 @@ def _cases(hidden):
     rng = np.random.default_rng(7)
     x = rng.normal(1.0, 2.0, size=(6, 4))
     gamma, beta = rng.uniform(0.5, 2.0, 4), rng.normal(0.0, 1.0, 4)
-    cases = [_case(x, gamma, beta, 1e-5, 1), _case(x[:5, :3] * 0.1, gamma[:3], beta[:3], 0.5, 2)]
+    cases = [("random (6, 4)", *_case(x, gamma, beta, 1e-5, 1)),
+             ("(5, 3) with a large eps", *_case(x[:5, :3] * 0.1, gamma[:3], beta[:3], 0.5, 2))]
     if hidden:
         for k in range(6):
             n, d = int(rng.integers(2, 65)), int(rng.integers(1, 21))
@@ -276,10 +368,10 @@ def _cases(hidden):
                 n += 1
             dtype = np.float32 if k % 2 else np.float64
             xr = rng.normal(rng.normal(0, 3, d), rng.uniform(0.1, 5, d), size=(n, d)).astype(dtype)
-            cases.append(_case(xr, rng.uniform(0.5, 2, d).astype(dtype), rng.normal(0, 1, d).astype(dtype),
-                               1e-5, 10 + k))
+            cases.append(("random shape", *_case(xr, rng.uniform(0.5, 2, d).astype(dtype),
+                                                 rng.normal(0, 1, d).astype(dtype), 1e-5, 10 + k)))
         two = np.array([[1.0, -2.0, 0.5], [3.0, 4.0, 0.5 + 1e-3]])  # N = 2, one nearly flat feature
-        cases.append(_case(two, np.array([1.5, 0.5, 2.0]), np.zeros(3), 1e-5, 20))
+        cases.append(("N = 2 with a nearly flat feature", *_case(two, np.array([1.5, 0.5, 2.0]), np.zeros(3), 1e-5, 20)))
     return cases
 
 
@@ -307,14 +399,20 @@ def _gradient_check(fn, name):
 
 
 def _check(fn: Callable, name: str, hidden: bool) -> None:
+    passed = Cases(name)
     cases = _cases(hidden)
-    for dout, cache in cases:
-        _check_case(fn, name, dout, cache, strict_dtype=hidden)
-    _check_layouts(fn, name, *cases[0])
+    for label, dout, cache in cases:
+        _check_case(fn, name, label, dout, cache, strict_dtype=hidden)
+        passed.add(label)
+    _check_layouts(fn, name, *cases[0][1:])
+    passed.add("a cache with its fields in another order")
     if hidden:
         _gradient_check(fn, name)
-        dout, cache = cases[0]
+        passed.add("numerical gradients")
+        dout, cache = cases[0][1:]
         own_code(fn, name, dout.copy(), _copy_cache(cache))
+        passed.add("own code")
+    passed.passed()
 
 
 def batchnorm_backward(fn: Callable, hidden: bool = False) -> None:
@@ -331,10 +429,14 @@ def batchnorm_backward(fn: Callable, hidden: bool = False) -> None:
     ------
     AssertionError
         Naming the likely mistake: the mean path or the variance path left
-        out, gamma forgotten, sums over axis=1, no 1/N, dgamma without x_hat,
-        dgamma and dbeta swapped, a cache read by position or by fields it
-        does not have, dx of the wrong shape, an input changed in place, a
-        dtype not kept.
+        out or with the wrong sign or factor, x instead of centered, eps
+        dropped, only the Jacobian's diagonal, gamma forgotten, sums over
+        axis=1, no 1/N or 1/N twice, dgamma or dbeta as a mean, without x_hat
+        or scaled, dgamma and dbeta swapped, a cache read by position or by
+        fields it does not have, dx of the wrong shape, an input changed in
+        place, a dtype not kept. An unrecognized dx is located by the two
+        facts every right dx obeys: it sums to zero over the batch (the mean
+        path) and is orthogonal to x_hat (the variance path).
     """
     _check(fn, "batchnorm_backward", hidden)
 

@@ -5,10 +5,10 @@ from typing import Callable
 
 import numpy as np
 
-from .. import numerics
 from ..data import WORKED_BETA, WORKED_GAMMA, worked_example
-from ._common import (as_array, call, close, diagnose, expect_dtype, expect_shape, get_field, large_mean_batch,
-                      own_code, random_cases, tolerance, unchanged)
+from ._common import (as_array, close, diagnose, expect_dtype, expect_shape, get_field, large_mean_batch, own_code,
+                      random_cases, tolerance, unchanged)
+from ._messages import Cases, call, closest, worst
 
 __all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params"]
 
@@ -20,28 +20,35 @@ def _stats(x, axis=0, ddof=0):
     return x64 - mean, var
 
 
-def _forward_with(center=True, axis=0, ddof=0, denom="sqrt(var+eps)", affine="gamma,beta"):
+def _forward_with(center=True, axis=0, ddof=0, denom="sqrt(var+eps)", affine="gamma,beta", var_centered=True):
+    """Batch norm in float64, right (the defaults) or with one known slip."""
     def forward(x, gamma, beta, eps):
         xc, var = _stats(x, axis, ddof)
+        if not var_centered:
+            var = (np.asarray(x, dtype=np.float64) ** 2).mean(axis=axis, keepdims=True)
         if not center:
             xc = np.asarray(x, dtype=np.float64)
         d = {
-            "sqrt(var+eps)": np.sqrt(var + eps),
-            "sqrt(var)+eps": np.sqrt(var) + eps,
-            "var+eps": var + eps,
-            "sqrt(var)": np.sqrt(var),
-            "1": np.ones_like(var),
-        }[denom]
+            "sqrt(var+eps)": lambda: np.sqrt(var + eps),
+            "sqrt(var)+eps": lambda: np.sqrt(var) + eps,
+            "var+eps": lambda: var + eps,
+            "sqrt(var)": lambda: np.sqrt(var),
+            "sqrt(var+eps^2)": lambda: np.sqrt(var + eps ** 2),
+            "1": lambda: np.ones_like(var),
+        }[denom]()
         x_hat = xc / d
         return {
-            "gamma,beta": gamma * x_hat + beta,
-            "beta,gamma": beta * x_hat + gamma,
-            "beta": x_hat + beta,
-            "gamma": gamma * x_hat,
-            "none": x_hat,
-        }[affine]
+            "gamma,beta": lambda: gamma * x_hat + beta,
+            "beta,gamma": lambda: beta * x_hat + gamma,
+            "beta": lambda: x_hat + beta,
+            "gamma": lambda: gamma * x_hat,
+            "none": lambda: x_hat,
+            "gamma*(x_hat+beta)": lambda: gamma * (x_hat + beta),
+        }[affine]()
     return forward
 
+
+_reference = _forward_with()
 
 _FORWARD_MISTAKES: list[tuple[str, Callable]] = [
     ("You divided by N-1 (the unbiased variance, np.var(..., ddof=1)). Batch norm normalizes "
@@ -54,6 +61,8 @@ _FORWARD_MISTAKES: list[tuple[str, Callable]] = [
      "sqrt(var + eps).", _forward_with(denom="var+eps")),
     ("Your result ignores the eps argument (a hard-coded eps, or none at all). Use the eps "
      "passed in: sqrt(var + eps).", _forward_with(denom="sqrt(var)")),
+    ("You added eps squared (sqrt(var + eps**2)); add eps itself inside the square root: sqrt(var + eps).",
+     _forward_with(denom="sqrt(var+eps^2)")),
     ("You normalized each example over its features (axis=1): that is layer norm. Batch norm "
      "computes one mean and variance per feature over the batch: axis=0.",
      _forward_with(axis=1)),
@@ -63,28 +72,40 @@ _FORWARD_MISTAKES: list[tuple[str, Callable]] = [
     ("You forgot beta: the output must be gamma * x_hat + beta.", _forward_with(affine="gamma")),
     ("You swapped gamma and beta: gamma scales (multiplies) and beta shifts (adds): "
      "gamma * x_hat + beta.", _forward_with(affine="beta,gamma")),
+    ("You added beta before scaling: gamma * (x_hat + beta). Scale first, then shift: gamma * x_hat + beta.",
+     _forward_with(affine="gamma*(x_hat+beta)")),
     ("You returned x_hat without scale and shift: the output must be gamma * x_hat + beta.",
      _forward_with(affine="none")),
     ("You did not subtract the mean before dividing: x_hat = (x - mean) / sqrt(var + eps).",
      _forward_with(center=False)),
+    ("Your variance forgot to subtract the mean: mean(x**2) is not the variance; use mean((x - mean)**2).",
+     _forward_with(var_centered=False)),
     ("You subtracted the mean but did not divide by sqrt(var + eps).", _forward_with(denom="1")),
 ]
 
+_HINT_02 = ("Check the shapes of your intermediate results: per-feature statistics over the batch have shape "
+            "(D,) and come from axis=0.")
+
 
 # --------------------------------------------------------------------------
-# The checks
+# batch_mean and batch_variance
 # --------------------------------------------------------------------------
 
-def _check_statistic(fn, name, reference, ddof_hint, hidden):
-    """Shared by batch_mean and batch_variance: same shapes, same traps."""
+def _statistic_cases(hidden):
     rng = np.random.default_rng(3)
     x = rng.normal(2.0, 3.0, size=(6, 4))
-    cases = [worked_example(), x]
+    cases = [("worked example", worked_example()), ("random (6, 4)", x)]
     if hidden:
-        cases += list(random_cases(31))
-    for case in cases:
+        cases += [("random shape", xr) for xr in random_cases(31)]
+    return cases, x
+
+
+def _check_statistic(fn, name, reference, hints, hidden, passed: Cases):
+    """Shared by batch_mean and batch_variance: same shapes, same traps."""
+    cases, x = _statistic_cases(hidden)
+    for label, case in cases:
         before = case.copy()
-        got = as_array(call(fn, name, case), name, "the statistic")
+        got = as_array(call(fn, name, case, hint=_HINT_02), name, "the statistic")
         unchanged({"x": before}, {"x": case}, name)
         n, d = case.shape
         expected = reference(case)
@@ -92,6 +113,10 @@ def _check_statistic(fn, name, reference, ddof_hint, hidden):
             raise AssertionError(
                 f"{name}: result has shape {got.shape}, one value per example. Batch statistics "
                 f"have one value per feature: use axis=0 to get shape ({d},).")
+        if got.shape == (n, d) and n > 1:
+            raise AssertionError(
+                f"{name}: result has shape {got.shape}, the shape of x: you returned one value per entry "
+                f"(e.g. the deviations before averaging). Average over the batch, axis=0, to get shape ({d},).")
         if got.ndim == 0 or got.shape == (1, d):
             hint = ("Did you forget axis=0?" if got.ndim == 0 else
                     "Drop keepdims=True (or index [0]) to return shape (D,).")
@@ -101,31 +126,59 @@ def _check_statistic(fn, name, reference, ddof_hint, hidden):
             expect_dtype(got, case.dtype, name, "the result")
         rtol, atol = tolerance(case.dtype)
         if not close(got, expected, rtol, atol):
-            hint = ddof_hint(case, got) or f"wrong values for x of shape {case.shape}."
-            raise AssertionError(
-                f"{name}: {hint}\n  x of shape {case.shape}: expected {np.round(expected, 5)}"
-                f"\n  got {np.round(got, 5)}")
+            hint = closest(got, hints(case)) or (
+                "wrong values. Compute it by hand on the worked example [2.3, -0.5, 1.8, 3.2, -1.2] "
+                "(mean 1.12, variance 2.8376) and compare.")
+            raise AssertionError(f"{name}: {hint}\n  {label} (x of shape {case.shape}, {case.dtype}): "
+                                 f"{worst(got, expected)}")
+        passed.add(label)
     if hidden:
         own_code(fn, name, x)
 
 
-def _mean_hint(x, got):
-    if np.allclose(got, np.asarray(x, dtype=np.float64).sum(axis=0)):
-        return "You returned the sum: divide by the batch size N = x.shape[0]."
-    return None
-
-
-def _variance_hint(x, got):
+def _mean_hints(x):
     x64 = np.asarray(x, dtype=np.float64)
-    n = x64.shape[0]
-    if n > 1 and np.allclose(got, x64.var(axis=0, ddof=1), rtol=1e-4):
-        return ("You divided by N-1 (the unbiased variance, np.var(..., ddof=1)). Batch norm "
-                "normalizes with the biased variance: divide by N.")
-    if np.allclose(got, x64.std(axis=0), rtol=1e-4):
-        return "You returned the standard deviation; the variance is its square."
-    if np.allclose(got, (x64 ** 2).mean(axis=0), rtol=1e-4):
-        return "You forgot to subtract the mean: var = mean((x - mean)^2)."
-    return None
+    n, d = x64.shape
+    out = [
+        ("You returned the sum: divide by the batch size N = x.shape[0]"
+         + (" (x.shape[1], the number of features, is 1 here)." if d == 1 else "."), x64.sum(axis=0)),
+        ("You returned one mean of the whole array for every feature: average over axis=0 only.",
+         np.full(d, x64.mean())),
+        ("You returned the median; batch norm uses the mean.", np.median(x64, axis=0)),
+    ]
+    if n > 1:
+        out.insert(1, ("You divided by N-1; the mean divides by the batch size N.", x64.sum(axis=0) / (n - 1)))
+    if d > 1:
+        out.append(("You divided by the number of features D = x.shape[1]; divide by the batch size N = x.shape[0].",
+                    x64.sum(axis=0) / d))
+    if n == d:
+        out.append(("You averaged over the features (axis=1); average over the batch, axis=0.", x64.mean(axis=1)))
+    return out
+
+
+def _variance_hints(x):
+    x64 = np.asarray(x, dtype=np.float64)
+    n, d = x64.shape
+    var = x64.var(axis=0)
+    out = [
+        ("You returned the standard deviation; the variance is its square.", np.sqrt(var)),
+        ("You forgot to subtract the mean: var = mean((x - mean)^2), not mean(x^2).", (x64 ** 2).mean(axis=0)),
+        ("You returned the sum of squared deviations; divide it by N (take the mean).", var * n),
+        ("You returned the mean absolute deviation, mean(|x - mean|); the variance squares: mean((x - mean)^2).",
+         np.abs(x64 - x64.mean(0)).mean(axis=0)),
+        ("Your sign is flipped: E[x]^2 - E[x^2] is minus the variance. Better still, mean((x - mean)^2), which "
+         "also survives float32.", -var),
+        ("You centred with one mean of the whole array; centre each feature with its own mean (axis=0).",
+         ((x64 - x64.mean()) ** 2).mean(axis=0)),
+        ("You squared the mean deviation, (mean(x - mean))^2, which is 0: square first, then average.",
+         np.zeros(d)),
+    ]
+    if d > 1:
+        out.append(("You divided by the number of features D; divide by the batch size N.", var * n / d))
+    if n > 1:
+        out.insert(0, ("You divided by N-1 (the unbiased variance, np.var(..., ddof=1)). Batch norm normalizes "
+                       "with the biased variance: divide by N.", x64.var(axis=0, ddof=1)))
+    return out
 
 
 def batch_mean(fn: Callable, hidden: bool = False) -> None:
@@ -134,9 +187,14 @@ def batch_mean(fn: Callable, hidden: bool = False) -> None:
     Raises
     ------
     AssertionError
-        Naming the likely mistake (wrong axis, keepdims, a sum, in-place change).
+        Naming the likely mistake (wrong axis, keepdims, a sum, N-1, D, the
+        mean of the whole array, the median, in-place change).
     """
-    _check_statistic(fn, "batch_mean", lambda x: x.astype(np.float64).mean(axis=0), _mean_hint, hidden)
+    passed = Cases("batch_mean")
+    _check_statistic(fn, "batch_mean", lambda x: x.astype(np.float64).mean(axis=0), _mean_hints, hidden, passed)
+    if hidden:
+        passed.add("own code")
+    passed.passed()
 
 
 def batch_variance(fn: Callable, hidden: bool = False) -> None:
@@ -149,21 +207,31 @@ def batch_variance(fn: Callable, hidden: bool = False) -> None:
     Raises
     ------
     AssertionError
-        Naming the likely mistake (N-1, the std, no centering, wrong axis, ...).
+        Naming the likely mistake (N-1, the std, no centering, a sum, the
+        mean absolute deviation, the sign, wrong axis, E[x^2] - E[x]^2 in
+        float32, ...).
     """
     name = "batch_variance"
-    _check_statistic(fn, name, lambda x: x.astype(np.float64).var(axis=0), _variance_hint, hidden)
+    passed = Cases(name)
+    _check_statistic(fn, name, lambda x: x.astype(np.float64).var(axis=0), _variance_hints, hidden, passed)
     if hidden:
         x = large_mean_batch()
-        got = np.asarray(call(fn, name, x), dtype=np.float64)
+        got = np.asarray(call(fn, name, x, hint=_HINT_02), dtype=np.float64)
         truth = x.astype(np.float64).var(axis=0)
         if got.shape != truth.shape or np.any(got < 0) or not np.allclose(got, truth, rtol=0.15):
             raise AssertionError(
                 f"{name}: on float32 data with mean 1e4 and std 1e-2 the variance should be about "
-                f"{truth.mean():.1e}; got {np.round(got, 6)}. The one-pass formula E[x^2] - E[x]^2 "
-                "subtracts two numbers near 1e8 and loses every digit in float32 (it can even go "
-                "negative). Subtract the mean first: mean((x - mean)^2).")
+                f"{truth.mean():.1e}; {worst(got, truth)}.\n  The one-pass formula E[x^2] - E[x]^2 subtracts two "
+                "numbers near 1e8 and loses every digit in float32 (it can even go negative). Subtract the mean "
+                "first: mean((x - mean)^2).")
+        passed.add("float32 with mean 1e4")
+        passed.add("own code")
+    passed.passed()
 
+
+# --------------------------------------------------------------------------
+# batchnorm_forward
+# --------------------------------------------------------------------------
 
 def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
     """Check ``fn(x, gamma, beta, eps) -> (out, cache)`` against the reference.
@@ -171,98 +239,165 @@ def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
     Cases: the worked example; a (6, 4) batch with per-feature gamma and beta
     (N != D, so a wrong axis shows); the same batch with eps=0.5 (so the place
     of eps shows). The cache must be a :class:`bn_helpers.numerics.BatchNormCache`
-    (or have its fields) with the right ``x_hat``, ``mean`` and ``var``.
+    (or have its fields) with the right ``x_hat``, ``mean`` and ``var`` (and
+    ``inv_std`` when it has one).
 
     Raises
     ------
     AssertionError
         Naming the likely mistake: N-1, eps outside the square root (sigma+eps),
-        no square root, eps ignored, wrong axis, gamma or beta forgotten or
-        swapped, no centering, an input changed in place, a wrong shape or dtype.
+        no square root, eps ignored or squared, wrong axis, gamma or beta
+        forgotten, swapped or applied in the wrong order, no centering, a
+        variance without centering, an input changed in place, (cache, out)
+        swapped, a wrong shape or dtype, E[x^2] - E[x]^2 in float32.
     """
     name = "batchnorm_forward"
+    passed = Cases(name)
     rng = np.random.default_rng(5)
     x = rng.normal(1.0, 2.0, size=(6, 4))
     gamma, beta = rng.uniform(0.5, 2.0, 4), rng.normal(0.0, 1.0, 4)
     cases = [
-        (worked_example(), np.array([WORKED_GAMMA]), np.array([WORKED_BETA]), 1e-5),
-        (x, gamma, beta, 1e-5),
-        (x, gamma, beta, 0.5),
+        ("worked example", worked_example(), np.array([WORKED_GAMMA]), np.array([WORKED_BETA]), 1e-5),
+        ("random (6, 4)", x, gamma, beta, 1e-5),
+        ("large eps", x, gamma, beta, 0.5),
     ]
     if hidden:
         for xr in random_cases(57):
             d = xr.shape[1]
-            cases.append((xr, rng.uniform(0.5, 2, d).astype(xr.dtype), rng.normal(0, 1, d).astype(xr.dtype), 1e-5))
-    for xc, g, b, eps in cases:
-        _check_forward_case(fn, name, xc, g, b, eps, strict_dtype=hidden)
+            cases.append(("random shape", xr, rng.uniform(0.5, 2, d).astype(xr.dtype),
+                          rng.normal(0, 1, d).astype(xr.dtype), 1e-5))
+    for label, xc, g, b, eps in cases:
+        _check_forward_case(fn, name, label, xc, g, b, eps, strict_dtype=hidden)
+        passed.add(label)
     if hidden:
         xl = large_mean_batch()
         d = xl.shape[1]
         g, b = np.ones(d, np.float32), np.zeros(d, np.float32)
-        result = call(fn, name, xl, g, b, eps=1e-5)
-        out = np.asarray(result[0], dtype=np.float64) if isinstance(result, tuple) else np.asarray(result)
-        expected, _ = numerics.batchnorm_forward(xl.astype(np.float64), g, b, eps=1e-5)
+        result = call(fn, name, xl, g, b, eps=1e-5, hint=_HINT_02)
+        out = np.asarray(result[0] if isinstance(result, tuple) else result, dtype=np.float64)
+        expected = _reference(xl, g, b, 1e-5)
         if out.shape != expected.shape or not np.all(np.isfinite(out)) or not np.allclose(out, expected, atol=0.3):
             raise AssertionError(
-                f"{name}: on float32 data with mean 1e4 and std 1e-2 the output should look like a "
-                "standard normal sample; yours is far off (or NaN). Compute the variance as "
-                "mean((x - mean)^2), not E[x^2] - E[x]^2, which cancels catastrophically in float32.")
+                f"{name}: on float32 data with mean 1e4 and std 1e-2 the output should look like a standard "
+                f"normal sample; {worst(out, expected)}.\n  Compute the variance as mean((x - mean)^2), not "
+                "E[x^2] - E[x]^2, which cancels catastrophically in float32.")
+        passed.add("float32 with mean 1e4")
         own_code(fn, name, x, gamma, beta, 1e-5)
+        passed.add("own code")
+    passed.passed()
 
 
-def _check_forward_case(fn, name, x, gamma, beta, eps, strict_dtype):
+def _is_array(value) -> bool:
+    return isinstance(value, (np.ndarray, np.generic, list))
+
+
+def _check_forward_case(fn, name, label, x, gamma, beta, eps, strict_dtype):
     args = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
-    result = call(fn, name, args["x"], args["gamma"], args["beta"], eps=eps)
+    result = call(fn, name, args["x"], args["gamma"], args["beta"], eps=eps, hint=_HINT_02)
     unchanged({"x": x, "gamma": gamma, "beta": beta}, args, name)
     if not (isinstance(result, tuple) and len(result) == 2):
-        raise AssertionError(f"{name} must return a pair (out, cache); got {type(result).__name__}")
+        what = type(result).__name__ + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
+        raise AssertionError(f"{name} must return a pair (out, cache); got {what}.")
+    if not _is_array(result[0]) and _is_array(result[1]) and np.shape(result[1]) == x.shape:
+        raise AssertionError(f"{name} returned (cache, out); return them in the order (out, cache).")
     out = as_array(result[0], name, "out")
     cache = result[1]
-    expected, ref_cache = numerics.batchnorm_forward(x.astype(np.float64), gamma, beta, eps=eps)
+    expected = _reference(x, gamma, beta, eps)
     rtol, atol = tolerance(x.dtype)
-    where = f"x of shape {x.shape} ({x.dtype}), eps={eps:g}"
+    where = f"{label} (x of shape {x.shape}, {x.dtype}, eps={eps:g})"
     if out.shape != x.shape:
         message = diagnose(out, x, gamma, beta, eps, _FORWARD_MISTAKES)
         raise AssertionError(
-            f"{name}: out has shape {out.shape}; it must have the shape of x, {x.shape} ({where}). "
+            f"{name}: out has shape {out.shape}; it must have the shape of x, {x.shape}, {where}. "
             + (message or "Check that mean and var have shape (D,) (axis=0) so they broadcast over the rows."))
     if strict_dtype:
         expect_dtype(out, x.dtype, name, "out")
     if not close(out, expected, rtol, atol):
-        message = diagnose(out, x, gamma, beta, eps, _FORWARD_MISTAKES)
+        message = closest(out, [(m, (lambda f: lambda: f(x, gamma, beta, eps))(f)) for m, f in _FORWARD_MISTAKES])
         if message is None:
-            message = _cache_hint(cache, ref_cache) or (
-                "Compare step by step with the worked example: mean, variance, x_hat, then gamma * x_hat + beta.")
-        raise AssertionError(
-            f"{name}: {message}\n  wrong output for {where}: first row expected "
-            f"{np.round(expected[0], 6)}, got {np.round(out[0].astype(np.float64), 6)}")
-    for field in ("x_hat", "mean", "var"):
+            message = _cache_hint(cache, x, eps) or (
+                "wrong output. Compare step by step with the worked example: mean 1.12, variance 2.8376, "
+                "x_hat[0] 0.70, then gamma * x_hat + beta gives 1.14.")
+        raise AssertionError(f"{name}: {message}\n  {where}: {worst(out, expected)}")
+    _check_cache(name, cache, x, eps, rtol, atol, where)
+
+
+def _reference_cache(x, eps) -> dict:
+    x64 = np.asarray(x, dtype=np.float64)
+    mean, var = x64.mean(axis=0), x64.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    return {"x_hat": (x64 - mean) * inv_std, "mean": mean, "var": var, "inv_std": inv_std}
+
+
+def _check_cache(name, cache, x, eps, rtol, atol, where):
+    want_all = _reference_cache(x, eps)
+    x64 = np.asarray(x, dtype=np.float64)
+    for field in ("x_hat", "mean", "var", "inv_std"):
         value = get_field(cache, field)
         if value is None:
+            if field == "inv_std":
+                continue  # optional: the backward of 03 recomputes it from var and eps
             raise AssertionError(
                 f"{name}: the cache has no field `{field}`. Return "
                 "BatchNormCache(x=..., x_hat=..., mean=..., var=..., inv_std=..., gamma=..., beta=..., eps=...) "
                 "from bn_helpers.numerics: the backward pass (assignment 03) reads it.")
-        want = getattr(ref_cache, field)
+        want = want_all[field]
         got = np.asarray(value)
-        if got.shape != want.shape or not close(got, want, max(rtol, 1e-6), atol):
-            raise AssertionError(
-                f"{name}: cache.{field} is wrong (expected shape {want.shape}, got {got.shape}; "
-                f"expected {np.round(want.ravel()[:4], 4)}, got {np.round(got.ravel()[:4].astype(np.float64), 4)}).")
+        if got.shape != want.shape:
+            hint = (" Drop keepdims=True (or index [0])." if got.shape == (1,) + want.shape else "")
+            raise AssertionError(f"{name}: cache.{field} has shape {got.shape}; expected {want.shape}.{hint}\n"
+                                 f"  {where}")
+        if close(got, want, max(rtol, 1e-6), atol):
+            continue
+        got64 = got.astype(np.float64)
+        n = x64.shape[0]
+        hints = {
+            "var": lambda: [
+                ("cache.var is the unbiased variance (N-1); store the biased one you normalized with.",
+                 x64.var(axis=0, ddof=1) if n > 1 else want),
+                ("cache.var holds the standard deviation; store the variance.", np.sqrt(want)),
+                ("cache.var includes eps; store the batch variance itself (eps is kept separately).", want + eps)],
+            "inv_std": lambda: [
+                ("cache.inv_std holds sqrt(var + eps); store its inverse, 1 / sqrt(var + eps).",
+                 np.sqrt(want_all["var"] + eps)),
+                ("cache.inv_std has no eps: 1 / sqrt(var + eps).", 1 / np.sqrt(want_all["var"]))],
+            "x_hat": lambda: [
+                ("cache.x_hat holds the output gamma * x_hat + beta; store x_hat, before scale and shift.",
+                 _x_hat_affine(cache, want))],
+            "mean": lambda: [],
+        }[field]()
+        message = closest(got64, hints) or f"cache.{field} is wrong."
+        raise AssertionError(f"{name}: {message}\n  {where}: cache.{field} {worst(got64, want)}")
 
 
-def _cache_hint(cache, ref_cache) -> str | None:
+def _x_hat_affine(cache, x_hat):
+    gamma, beta = get_field(cache, "gamma"), get_field(cache, "beta")
+    if gamma is None or beta is None:
+        return np.full_like(x_hat, np.nan)
+    with np.errstate(all="ignore"):
+        return np.asarray(gamma, np.float64) * x_hat + np.asarray(beta, np.float64)
+
+
+def _cache_hint(cache, x, eps) -> str | None:
     """Point at the first cached statistic that is off."""
+    want_all = _reference_cache(x, eps)
     for field, label in (("mean", "the batch mean"), ("var", "the batch variance"), ("x_hat", "x_hat")):
         value = get_field(cache, field)
         if value is None:
             continue
-        got = np.asarray(value, dtype=np.float64)
-        want = getattr(ref_cache, field)
+        try:
+            got = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        want = want_all[field]
         if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-6):
             return f"wrong output; the first wrong step is {label} (cache.{field})."
     return None
 
+
+# --------------------------------------------------------------------------
+# undo_params
+# --------------------------------------------------------------------------
 
 def undo_params(fn: Callable, hidden: bool = False) -> None:
     """Check ``fn(x, eps) -> (gamma, beta)`` such that batch norm returns ``x`` unchanged.
@@ -274,44 +409,66 @@ def undo_params(fn: Callable, hidden: bool = False) -> None:
     Raises
     ------
     AssertionError
-        Naming the likely mistake (the std without eps, the variance, N-1,
-        swapped outputs, wrong shapes).
+        Naming the likely mistake (the std without eps, eps outside the root,
+        the variance, 1 / std, N-1, swapped outputs, beta = -mean or mean / std,
+        wrong shapes).
     """
     name = "undo_params"
+    passed = Cases(name)
     rng = np.random.default_rng(11)
-    cases = [(worked_example(), 1e-5), (rng.normal(3.0, 2.0, size=(7, 3)), 0.5)]
+    cases = [("worked example", worked_example(), 1e-5), ("random (7, 3) with a large eps", rng.normal(3.0, 2.0, size=(7, 3)), 0.5)]
     if hidden:
-        cases += [(xr, 1e-5) for xr in random_cases(91)]
-    for x, eps in cases:
+        cases += [("random shape", xr, 1e-5) for xr in random_cases(91)]
+    for label, x, eps in cases:
         before = x.copy()
-        result = call(fn, name, x, eps=eps)
+        result = call(fn, name, x, eps=eps, hint=_HINT_02)
         unchanged({"x": before}, {"x": x}, name)
         if not (isinstance(result, tuple) and len(result) == 2):
             raise AssertionError(f"{name} must return a pair (gamma, beta); got {type(result).__name__}")
         gamma, beta = (np.asarray(r, dtype=np.float64) for r in result)
         d = x.shape[1]
-        for arr, label in ((gamma, "gamma"), (beta, "beta")):
-            expect_shape(arr, (d,), name, label, "One value per feature: use axis=0.")
+        for arr, what in ((gamma, "gamma"), (beta, "beta")):
+            hint = ("Drop keepdims=True (or index [0])." if arr.shape == (1, d) else
+                    "One value per feature: use axis=0.")
+            expect_shape(arr, (d,), name, what, hint)
         x64 = x.astype(np.float64)
         mean, var = x64.mean(axis=0), x64.var(axis=0)
-        out, _ = numerics.batchnorm_forward(x64, gamma, beta, eps=eps)
+        out = _reference(x64, gamma, beta, eps)
         rtol, atol = tolerance(x.dtype)
         if close(out, x64, max(rtol, 1e-6), max(atol, 1e-6) * (1 + np.abs(x64).max())):
+            passed.add(label)
             continue
+        want_gamma = np.sqrt(var + eps)
+        tight = 1e-6 if x.dtype == np.float32 else 1e-9
+
+        def same(a, b):
+            return bool(np.allclose(a, b, rtol=tight, atol=1e-12))
+
+        gamma_ok = same(gamma, want_gamma)
         hints = [
-            (np.allclose(gamma, mean) and np.allclose(beta, np.sqrt(var + eps)),
+            (same(gamma, mean) and same(beta, want_gamma),
              "You swapped them: gamma must be sqrt(var + eps) and beta the mean."),
-            (np.allclose(gamma, np.sqrt(var)), "gamma is the std without eps: use sqrt(var + eps), "
+            (same(gamma, np.sqrt(var)), "gamma is the std without eps: use sqrt(var + eps), "
              "the same denominator the forward pass divided by."),
-            (np.allclose(gamma, var + eps) or np.allclose(gamma, var),
+            (same(gamma, np.sqrt(var) + eps), "gamma is sqrt(var) + eps, eps outside the root: use "
+             "sqrt(var + eps), the denominator the forward pass divided by."),
+            (same(gamma, var + eps) or same(gamma, var),
              "gamma is the variance; it must be the standard deviation sqrt(var + eps)."),
-            (np.allclose(gamma, np.sqrt(x64.var(axis=0, ddof=1) + eps)),
+            (same(gamma, 1 / want_gamma), "gamma is 1 / sqrt(var + eps): the forward divided by the std, "
+             "so undoing it multiplies by the std, gamma = sqrt(var + eps)."),
+            (x.shape[0] > 1 and same(gamma, np.sqrt(x64.var(axis=0, ddof=1) + eps)),
              "You used the unbiased variance (N-1); the forward pass divides by N."),
-            (not np.allclose(beta, mean), "beta must be the batch mean, so that adding it back undoes the centering."),
+            (gamma_ok and same(beta, -mean) and not same(mean, 0 * mean),
+             "beta is minus the mean; it must be the mean itself, so that adding it back undoes the centering."),
+            (gamma_ok and same(beta, mean / want_gamma),
+             "beta is mean / sqrt(var + eps); beta is added after scaling, so it is the mean itself."),
+            (gamma_ok, "gamma is right; beta must be the batch mean, so that adding it back undoes the centering."),
         ]
-        hint = next((h for cond, h in hints if cond), "wrong gamma or beta: batch norm with them must return x.")
-        raise AssertionError(
-            f"{name}: {hint}\n  batchnorm_forward(x, gamma, beta, eps={eps:g}) with your gamma and beta "
-            f"does not give x back (x of shape {x.shape}).")
+        hint = next((h for cond, h in hints if cond), "wrong gamma and beta: batch norm with them must return x: "
+                    "gamma = sqrt(var + eps), beta = mean.")
+        label_worst = (f"gamma {worst(gamma, want_gamma)}" if not gamma_ok else f"beta {worst(beta, mean)}")
+        raise AssertionError(f"{name}: {hint}\n  {label} (x of shape {x.shape}, eps={eps:g}): {label_worst}")
     if hidden:
         own_code(fn, name, rng.normal(size=(5, 2)), 1e-5)
+        passed.add("own code")
+    passed.passed()

@@ -1,53 +1,70 @@
 """Experiments of assignment 01_why_normalize, each a seeded function returning plain numbers.
 
-* :func:`scaled_regression`, :func:`gd_path`, :func:`steps_to_converge`: gradient
-  descent on a least-squares problem whose two features have very different
-  scales, before and after standardizing;
-* :func:`layer_flow`: per-layer mean and std of a deep network's activations
-  at initialization, with and without batch norm (the seed's Multi-Layer Flow);
-* :func:`ics_run`: Ioffe & Szegedy's Section 4.1 experiment at toy scale;
-* :class:`NoisyBatchNorm1d` and :func:`noisy_bn_run`: Santurkar et al.'s batch
-  norm with injected non-stationary noise;
+* :func:`scaled_regression`, :func:`gd_path`, :func:`steps_to_converge`,
+  :func:`conditioning`: gradient descent on a least-squares problem whose two
+  features have very different scales, before and after standardizing;
+* :func:`layer_flow`, :func:`layer_flow_seeds`: per-layer statistics of a deep
+  network's activations at initialization, with and without batch norm (the
+  seed's Multi-Layer Flow);
+* :class:`StackedMLP`: one small MLP per seed, trained together (every array
+  has a leading seed axis), so that every claim runs over several seeds in a
+  second or two; it trains what :func:`bn_helpers.nn.fit` trains, seed by seed;
+* :func:`ics_run`, :func:`unit_drift`: Ioffe & Szegedy's Section 4.1 experiment
+  at toy scale, unit by unit;
+* :class:`NoisyBatchNorm1d`, :func:`noisy_bn_run`: Santurkar et al.'s batch norm
+  with noise injected after it, i.i.d. per example and unit, from a distribution
+  that changes at every step;
 * :func:`loss_along_gradient`: Santurkar et al.'s variation of the loss along
-  the gradient direction.
+  the gradient direction;
+* :func:`describe`: "mean (min-max)" of a claim's value over the seeds, for printing.
 
-Every function is deterministic given its ``seed``; training runs use
-:mod:`bn_helpers.nn` with one BLAS thread (see :func:`one_thread`).
+Every function is deterministic given its seeds; training runs use one BLAS
+thread (see :func:`one_thread`).
 """
 from __future__ import annotations
 
-import contextlib
-from typing import Iterator, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .. import nn
 from ..data import load_digits_split
-from ..diagnostics import layer_stats, percentiles_over_training
+from ..diagnostics import layer_stats
+from ._threads import one_thread
 
 __all__ = [
-    "one_thread", "Regression", "scaled_regression", "standardize_reference", "gd_path",
-    "steps_to_converge", "loss_grid", "layer_flow", "ics_run", "NoisyBatchNorm1d", "noisy_bn_run",
+    "SEEDS", "one_thread", "describe", "Regression", "scaled_regression", "standardize_reference", "gd_path",
+    "steps_to_converge", "conditioning", "loss_grid", "layer_flow", "layer_flow_seeds", "StackedMLP",
+    "ics_run", "unit_drift", "typical_unit", "NoisyBatchNorm1d", "noisy_mlp", "noisy_bn_run",
     "loss_along_gradient",
 ]
 
+#: The seeds the notebook runs every experiment with (the tests add others).
+SEEDS = (0, 1, 2, 3, 4)
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run the block with one BLAS thread (OpenBLAS on two threads is erratic on small matrices).
 
-    References
+def describe(values, fmt: str = "{:.2f}") -> str:
+    """``"mean (min-max)"`` of a value measured once per seed, e.g. ``"0.46 (0.41–0.49)"``.
+
+    Parameters
     ----------
-    threadpoolctl documentation, ``threadpool_limits``.
+    values : array_like
+        One number per seed (any shape; flattened).
+    fmt : str, default "{:.2f}"
+        Format of each number.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> describe([0.41, 0.46, 0.51])
+    '0.46 (0.41–0.51)'
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - shipped with scikit-learn
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return f"{fmt.format(v.mean())} ({fmt.format(v.min())}–{fmt.format(v.max())})"
 
 
 # --------------------------------------------------------------------------- gradient descent
@@ -222,6 +239,36 @@ def steps_to_converge(problem: Regression, lr: float, tol: float = 1e-3, w0=(0.0
     return float(hi)
 
 
+def conditioning(seeds: Sequence[int] = SEEDS, n: int = 200) -> dict:
+    """Condition numbers and steps to converge of the raw and standardized problems, one per seed.
+
+    Both problems run gradient descent at ``lr = 1 / lambda_max`` (their own),
+    to within 0.1% of the minimum (:func:`steps_to_converge`).
+
+    Parameters
+    ----------
+    seeds : sequence of int, default :data:`SEEDS`
+        Seeds of :func:`scaled_regression` (which 200 students are drawn).
+    n : int, default 200
+
+    Returns
+    -------
+    dict of str to ndarray, each (len(seeds),)
+        ``"raw_condition"``, ``"std_condition"``, ``"raw_steps"``, ``"std_steps"``.
+
+    References
+    ----------
+    LeCun et al., "Efficient BackProp" (1998), Sections 4.3 and 5.1.
+    """
+    out: dict = {k: [] for k in ("raw_condition", "std_condition", "raw_steps", "std_steps")}
+    for seed in seeds:
+        for kind, standardized in (("raw", False), ("std", True)):
+            p = scaled_regression(n, seed, standardized)
+            out[f"{kind}_condition"].append(p.condition)
+            out[f"{kind}_steps"].append(steps_to_converge(p, 1.0 / p.eigvals[-1]))
+    return {k: np.array(v) for k, v in out.items()}
+
+
 def loss_grid(problem: Regression, w1, w2) -> NDArray:
     """The loss on the grid ``w1 x w2`` (for contour plots), shape (len(w2), len(w1)).
 
@@ -293,108 +340,492 @@ def layer_flow(depth: int = 10, init_scale: float = 1.0, activation: str = "tanh
             "activations": outputs}
 
 
+
+
+def layer_flow_seeds(seeds: Sequence[int] = SEEDS, **kwargs) -> list[dict]:
+    """:func:`layer_flow` once per seed (the seed draws the initial weights).
+
+    Parameters
+    ----------
+    seeds : sequence of int, default :data:`SEEDS`
+    **kwargs
+        Passed to :func:`layer_flow` (``depth``, ``init_scale``, ``activation``, ``norm``...).
+
+    Returns
+    -------
+    list of dict, one per seed
+    """
+    return [layer_flow(seed=s, **kwargs) for s in seeds]
+
+
+# --------------------------------------------------------------------------- several seeds at once
+
+_ACTS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+def _batch_order(seed: int, n: int, batch_size: int, steps: int) -> NDArray:
+    """The rows of each step's batch, as :func:`bn_helpers.nn.fit` draws them: (steps, batch_size)."""
+    rng = np.random.default_rng(seed)
+    per_epoch = n // batch_size
+    idx = np.empty((steps, batch_size), dtype=np.intp)
+    for t in range(0, steps, per_epoch):
+        order = rng.permutation(n)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
+        idx[t:t + per_epoch] = order[: steps - t]
+    return idx
+
+
+class StackedMLP:
+    """One MLP per seed, stored and trained together: every array has a leading seed axis S.
+
+    Seed ``s``'s network starts as ``nn.mlp(sizes, activation, norm, seed=s)``
+    (``Linear -> [BatchNorm] -> activation`` per hidden layer, then ``Linear``)
+    and sees the batches ``nn.fit(..., seed=s)`` would give it; one step runs
+    every seed with one NumPy call per operation. Up to rounding, seed ``s``
+    follows the :mod:`bn_helpers.nn` run step by step (the tests check it): the
+    forward and backward formulas are batch norm's (biased variance in training,
+    running statistics with PyTorch's momentum 0.1 and unbiased variance),
+    written here once more for a leading seed axis.
+
+    With ``noise`` > 0, every batch-norm output is followed in training mode by
+    :class:`NoisyBatchNorm1d`'s noise, drawn from the same generators
+    (``seed * 1000 + module index``), so that seed ``s`` is
+    :func:`noisy_mlp` trained by :func:`bn_helpers.nn.fit`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Widths from input to output, e.g. ``(64, 100, 100, 100, 10)``.
+    activation : {"sigmoid", "relu", "tanh"}, default "sigmoid"
+    norm : {None, "batch"}, default None
+    seeds : sequence of int, default :data:`SEEDS`
+    noise : float, optional
+        Noise level of :class:`NoisyBatchNorm1d` (needs ``norm="batch"``).
+
+    Attributes
+    ----------
+    W, b : lists of ndarray
+        Weights (S, D_in, D_out); biases (S, 1, D_out), or None before batch norm.
+    gamma, beta, running_mean, running_var : lists of ndarray, each (S, 1, D)
+        One entry per batch-norm layer (empty lists without batch norm).
+    noise_log : list of list of (mean, std)
+        Per batch-norm layer, the noise distribution drawn at each training
+        step, each entry a pair of arrays (S,).
+
+    Raises
+    ------
+    ValueError
+        If ``norm`` or ``activation`` is unknown, or ``noise`` is given without batch norm.
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Algorithm 1 and Section 3.1; PyTorch
+    documentation, ``torch.nn.BatchNorm1d`` (momentum, unbiased running variance).
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "sigmoid", norm: str | None = None,
+                 seeds: Sequence[int] = SEEDS, noise: float | None = None, eps: float = 1e-5,
+                 momentum: float = 0.1) -> None:
+        if norm not in (None, "batch"):
+            raise ValueError(f"norm must be None or 'batch'; got {norm!r}")
+        if activation not in _ACTS:
+            raise ValueError(f"activation must be one of {sorted(_ACTS)}; got {activation!r}")
+        if noise and norm != "batch":
+            raise ValueError("noise is added after batch norm: give norm='batch' with it")
+        self.sizes, self.activation, self.norm = [int(s) for s in sizes], activation, norm
+        self.seeds, self.noise, self.eps, self.momentum = [int(s) for s in seeds], float(noise or 0.0), eps, momentum
+        models = [nn.mlp(self.sizes, activation=activation, norm=norm, seed=s) for s in self.seeds]
+        linears = [[m for m in model.modules if isinstance(m, nn.Linear)] for model in models]
+        self.W = [np.stack([ls[i].W for ls in linears]) for i in range(len(linears[0]))]
+        self.b = [None if linears[0][i].b is None else np.stack([ls[i].b for ls in linears])[:, None, :]
+                  for i in range(len(linears[0]))]
+        bn_index = [i for i, m in enumerate(models[0].modules) if isinstance(m, nn.BatchNorm1d)]
+        self.gamma = [np.ones((len(self.seeds), 1, models[0].modules[i].num_features)) for i in bn_index]
+        self.beta = [np.zeros_like(g) for g in self.gamma]
+        self.running_mean = [np.zeros_like(g) for g in self.gamma]
+        self.running_var = [np.ones_like(g) for g in self.gamma]
+        self._rngs = [[np.random.default_rng(s * 1000 + i) for s in self.seeds] for i in bn_index]
+        self.noise_log: list = [[] for _ in bn_index]
+
+    def params(self) -> list[NDArray]:
+        """Every trainable array, in the order :meth:`gradients` returns their gradients."""
+        out = []
+        for i in range(len(self.W)):
+            out += [self.W[i]] + ([self.b[i]] if self.b[i] is not None else [])
+            if i < len(self.gamma):
+                out += [self.gamma[i], self.beta[i]]
+        return out
+
+    def _act(self, pre: NDArray) -> NDArray:
+        if self.activation == "sigmoid":
+            return 1.0 / (1.0 + np.exp(-pre))
+        return np.maximum(pre, 0.0) if self.activation == "relu" else np.tanh(pre)
+
+    def _dact(self, out: NDArray) -> NDArray:
+        if self.activation == "sigmoid":
+            return out * (1.0 - out)
+        return (out > 0).astype(out.dtype) if self.activation == "relu" else 1.0 - out * out
+
+    def forward(self, X, training: bool = False, *, update_stats: bool = True, noise: bool = True,
+                stats: tuple | None = None):
+        """Logits (S, n, K) of every seed's network, and what the backward pass needs.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, D_0) (the same rows for every seed) or (S, n, D_0)
+        training : bool, default False
+            Batch statistics (and the noise, if any) in training mode; running
+            statistics otherwise.
+        update_stats : bool, default True
+            Update the running statistics in training mode.
+        noise : bool, default True
+            Add the noise (training mode only).
+        stats : pair of lists (means, vars), optional
+            Statistics to use in evaluation mode instead of the running ones.
+
+        Returns
+        -------
+        logits : ndarray, shape (S, n, K)
+        caches : list
+            Per hidden layer: its input, x_hat, 1/sqrt(var + eps), activation input and output.
+        """
+        h = np.asarray(X, dtype=np.float64)
+        caches = []
+        for i in range(len(self.W) - 1):
+            a = h @ self.W[i]
+            if self.b[i] is not None:
+                a = a + self.b[i]
+            x_hat = inv_std = None
+            if self.norm == "batch":
+                if training:
+                    mean = a.mean(axis=1, keepdims=True)
+                    x_hat = a - mean
+                    var = np.mean(x_hat * x_hat, axis=1, keepdims=True)
+                    inv_std = 1.0 / np.sqrt(var + self.eps)
+                    x_hat *= inv_std
+                    if update_stats:
+                        n, m = a.shape[1], self.momentum
+                        self.running_mean[i] = (1 - m) * self.running_mean[i] + m * mean
+                        self.running_var[i] = (1 - m) * self.running_var[i] + m * var * (n / (n - 1))
+                else:
+                    mean, var = (self.running_mean[i], self.running_var[i]) if stats is None else \
+                        (stats[0][i], stats[1][i])
+                    inv_std = 1.0 / np.sqrt(var + self.eps)
+                    x_hat = (a - mean) * inv_std
+                a = self.gamma[i] * x_hat + self.beta[i]
+                if training and noise and self.noise:
+                    a = a + self._draw_noise(i, a.shape[1:])
+            out = self._act(a)
+            caches.append((h, x_hat, inv_std, a, out))
+            h = out
+        return h @ self.W[-1] + self.b[-1], caches
+
+    def _draw_noise(self, i: int, shape) -> NDArray:
+        draws = [NoisyBatchNorm1d.draw(rng, self.noise, shape) for rng in self._rngs[i]]
+        self.noise_log[i].append((np.array([d[0] for d in draws]), np.array([d[1] for d in draws])))
+        return np.stack([d[2] for d in draws])
+
+    @staticmethod
+    def _log_softmax(logits: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
+        shifted = logits - logits.max(axis=2, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
+        s, n, _ = logits.shape
+        return log_p, -log_p[np.arange(s)[:, None], np.arange(n)[None, :], y].mean(axis=1)
+
+    def loss(self, logits: NDArray, y: NDArray) -> NDArray:
+        """Mean softmax cross-entropy of each seed's logits (S, n, K) against labels (S, n): shape (S,)."""
+        return self._log_softmax(logits, y)[1]
+
+    def gradients(self, logits: NDArray, y: NDArray, caches: list) -> tuple[NDArray, list[NDArray]]:
+        """Mean softmax cross-entropy of each seed, (S,), and the gradients of :meth:`params`."""
+        s, n, _ = logits.shape
+        log_p, loss = self._log_softmax(logits, y)
+        rows, seeds = np.arange(n)[None, :], np.arange(s)[:, None]
+        d = np.exp(log_p)
+        d[seeds, rows, y] -= 1.0
+        d /= n
+        h = caches[-1][4]
+        grads = [[np.matmul(h.transpose(0, 2, 1), d), d.sum(axis=1, keepdims=True)]]
+        dh = d @ self.W[-1].transpose(0, 2, 1)
+        for i in range(len(self.W) - 2, -1, -1):
+            h_in, x_hat, inv_std, _, out = caches[i]
+            da = dh * self._dact(out)
+            if self.norm == "batch":
+                dgamma = np.sum(da * x_hat, axis=1, keepdims=True)
+                dbeta = np.sum(da, axis=1, keepdims=True)
+                dx_hat = da * self.gamma[i]
+                da = inv_std * (dx_hat - dx_hat.mean(axis=1, keepdims=True)
+                                - x_hat * np.mean(dx_hat * x_hat, axis=1, keepdims=True))
+                extra = [dgamma, dbeta]
+            else:
+                extra = []
+            dW = np.matmul(np.swapaxes(h_in, -1, -2), da)
+            layer = [dW] + ([da.sum(axis=1, keepdims=True)] if self.b[i] is not None else []) + extra
+            grads.append(layer)
+            if i:
+                dh = da @ self.W[i].transpose(0, 2, 1)
+        return loss, [g for layer in reversed(grads) for g in layer]
+
+    def fit(self, X, y, *, steps: int, batch_size: int = 60, lr: float = 0.1,
+            probe: Callable | None = None, callback: Callable | None = None) -> NDArray:
+        """Plain SGD on softmax cross-entropy, every seed with its own batches; returns the losses (steps, S).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D_0)
+        y : array_like of int, shape (N,)
+        steps, batch_size : int
+        lr : float, default 0.1
+        probe : callable, optional
+            ``probe(step, xb, yb, grads)`` before each update (``step`` from 0),
+            with the step's batch (S, batch_size, D_0) and gradients.
+        callback : callable, optional
+            ``callback(step)`` after each update (``step`` from 1, as in :func:`bn_helpers.nn.fit`).
+        """
+        X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+        idx = np.stack([_batch_order(s, len(X), batch_size, steps) for s in self.seeds], axis=1)
+        params, losses = self.params(), []
+        with one_thread():
+            for t in range(steps):
+                xb, yb = X[idx[t]], y[idx[t]]
+                logits, caches = self.forward(xb, training=True)
+                loss, grads = self.gradients(logits, yb, caches)
+                losses.append(loss)
+                if probe is not None:
+                    probe(t, xb, yb, grads)
+                for p, g in zip(params, grads):
+                    p -= lr * g
+                if callback is not None:
+                    callback(t + 1)
+        return np.array(losses)
+
+    def evaluate(self, X, y, stats: tuple | None = None) -> tuple[NDArray, NDArray]:
+        """Accuracy of each seed's network in evaluation mode, (S,), and the input of its last activation (S, n, D)."""
+        with one_thread():
+            logits, caches = self.forward(X, training=False, stats=stats)
+        return np.mean(logits.argmax(axis=2) == np.asarray(y), axis=1), caches[-1][3]
+
+    def population_stats(self, X, batch_size: int = 60) -> tuple[list, list]:
+        """Running statistics recomputed without noise: a training-mode pass over ``X`` in consecutive batches.
+
+        Each layer's mean and unbiased variance, averaged over the batches
+        (PyTorch's ``momentum=None``), with the noise switched off and the
+        model's own running statistics left alone. Evaluating with them is
+        evaluating the network as it would be without the noise.
+
+        Returns
+        -------
+        (means, vars) : pair of lists of ndarray, each (S, 1, D)
+        """
+        X = np.asarray(X, dtype=np.float64)
+        k = len(X) // batch_size
+        means = [np.zeros_like(g) for g in self.gamma]
+        variances = [np.zeros_like(g) for g in self.gamma]
+        with one_thread():
+            for j in range(k):
+                h = X[j * batch_size:(j + 1) * batch_size]
+                for i in range(len(self.gamma)):
+                    a = h @ self.W[i]
+                    mean = a.mean(axis=1, keepdims=True)
+                    var = np.mean((a - mean) ** 2, axis=1, keepdims=True)
+                    means[i] += mean / k
+                    variances[i] += var * (batch_size / (batch_size - 1)) / k
+                    h = self._act(self.gamma[i] * (a - mean) / np.sqrt(var + self.eps) + self.beta[i])
+        return means, variances
+
+
 # --------------------------------------------------------------------------- Ioffe 4.1
 
 
-def _net(norm, seed, sizes=(64, 100, 100, 100, 10), activation="sigmoid"):
-    return nn.mlp(list(sizes), activation=activation, norm=norm, seed=seed)
+_SIGMOID_NET = (64, 100, 100, 100, 10)
 
 
-def ics_run(norm: str | None, steps: int = 1000, seed: int = 0, every: int = 10, lr: float = 0.1,
+def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q, recompute_stats) -> dict:
+    d = load_digits_split(seed=0)
+    net = StackedMLP(_SIGMOID_NET, "sigmoid", norm, seeds, noise=noise)
+    recorded, accs, pcts = [], [], []
+
+    def look(step):
+        if step % every:
+            return
+        stats = net.population_stats(d.X_train, batch_size) if recompute_stats else None
+        acc, pre = net.evaluate(d.X_test, d.y_test, stats)
+        recorded.append(step)
+        accs.append(acc)
+        pcts.append(np.moveaxis(np.percentile(pre, q, axis=1), 0, 1))      # (S, len(q), D)
+
+    look(0)
+    losses = net.fit(d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, callback=look)
+    unit = np.stack(pcts, axis=1)                                            # (S, K, len(q), D)
+    return {"step": np.array(recorded), "test_acc": np.stack(accs, axis=1), "unit_percentiles": unit,
+            "percentiles": unit.mean(axis=3), "loss": losses.T, "seeds": list(seeds), "net": net}
+
+
+def ics_run(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 1000, every: int = 25, lr: float = 0.1,
             batch_size: int = 60, q: Sequence[float] = (15, 50, 85)) -> dict:
-    """Ioffe & Szegedy's Section 4.1 at toy scale: a 3x100 sigmoid net on digits.
+    """Ioffe & Szegedy's Section 4.1 at toy scale: a 3x100 sigmoid net on digits, one per seed.
 
     Trains with SGD (batch 60, lr 0.1) and, every ``every`` steps, feeds the
-    test set in evaluation mode and takes the ``q`` percentiles over examples
-    of the input to the last sigmoid, averaged over its 100 units
-    (:func:`bn_helpers.diagnostics.percentiles_over_training`).
+    test set in evaluation mode and takes, for each of the 100 units of the
+    input to the last sigmoid, the ``q`` percentiles over the test examples.
 
     Parameters
     ----------
     norm : {None, "batch"}
-    steps, seed, every : int
+    seeds : sequence of int, default :data:`SEEDS`
+    steps, every, batch_size : int
     lr : float, default 0.1
-    batch_size : int, default 60
     q : sequence of float, default (15, 50, 85)
 
     Returns
     -------
     dict
-        ``"step"`` (K,), ``"percentiles"`` (K, len(q)), ``"test_acc"`` (K,)
-        at those steps (step 0 = initialization included), and ``"model"``.
+        ``"step"`` (K,) (step 0 = initialization included); ``"test_acc"``
+        (S, K); ``"unit_percentiles"`` (S, K, len(q), 100), each unit's
+        percentiles; ``"percentiles"`` (S, K, len(q)), their average over the
+        units; ``"loss"`` (S, steps), the training loss of each step;
+        ``"seeds"``; ``"net"``, the trained :class:`StackedMLP`.
+
+    Notes
+    -----
+    Averaging a percentile over units hides the drift: units drifting up and
+    units drifting down cancel. Look at single units, or at each unit's
+    movement (:func:`unit_drift`).
 
     References
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Section 4.1 and Figure 1.
     """
-    d = load_digits_split(seed=0)
-    model = _net(norm, seed)
-    snaps, accs, recorded = [], [], []
+    return _sigmoid_run(norm, None, seeds, steps, every, lr, batch_size, q, False)
 
-    def look(step, m):
-        if step % every:
-            return
-        with nn.eval_mode(m), nn.record(m) as rec:
-            logits = m.forward(d.X_test)
-        snaps.append(rec.of(nn.Sigmoid)[-1].input)
-        accs.append(float(np.mean(logits.argmax(axis=1) == d.y_test)))
-        recorded.append(step)
 
-    with one_thread():
-        look(0, model)
-        nn.fit(model, d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-               progress=False, callback=look)
-    return {"step": np.array(recorded), "percentiles": percentiles_over_training(snaps, q),
-            "test_acc": np.array(accs), "model": model}
+def unit_drift(run: dict, start: int = 100) -> NDArray:
+    """How far each unit's percentiles travel from step ``start`` on: max minus min over the steps.
+
+    Parameters
+    ----------
+    run : dict
+        From :func:`ics_run` (``"step"`` and ``"unit_percentiles"``).
+    start : int, default 100
+        Batch norm's running statistics start at (0, 1) and settle during the
+        first ~50 steps; the movement is measured after that.
+
+    Returns
+    -------
+    ndarray, shape (S, len(q), D)
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 4.1 and Figure 1(b, c).
+    """
+    late = np.asarray(run["step"]) >= start
+    return np.ptp(run["unit_percentiles"][:, late], axis=1)
+
+
+def typical_unit(drift: NDArray, seed_index: int = 0, q_index: int = 1) -> int:
+    """The unit whose movement is the median of its layer's (for one seed and percentile).
+
+    Parameters
+    ----------
+    drift : ndarray, shape (S, len(q), D)
+        From :func:`unit_drift`.
+    seed_index, q_index : int, default 0 and 1 (the median, of q = (15, 50, 85))
+
+    Returns
+    -------
+    int
+    """
+    row = np.asarray(drift)[seed_index, q_index]
+    return int(np.argsort(row)[len(row) // 2])
 
 
 # --------------------------------------------------------------------------- Santurkar
 
 
 class NoisyBatchNorm1d(nn.BatchNorm1d):
-    """Batch norm followed, in training mode only, by random per-unit scale and shift.
+    """Batch norm followed, in training mode only, by noise whose distribution changes at every step.
 
-    At every training forward, each unit j draws ``s_j ~ U(1, 1 + noise)``
-    and ``m_j ~ U(-noise, noise)`` and the output becomes ``s * BN(x) + m``:
-    the distribution of the next layer's input changes at every step, on
-    purpose. Evaluation mode is plain batch norm with running statistics.
+    At every training forward the layer draws this step's noise distribution,
+    a mean ``mu_t ~ U(-noise, noise)`` and a standard deviation
+    ``sigma_t ~ U(0, noise)``, and adds to every entry, each example and each
+    unit, an independent draw from ``N(mu_t, sigma_t**2)``::
+
+        y[i, j] = BN(x)[i, j] + mu_t + sigma_t * z[i, j],   z[i, j] ~ N(0, 1) i.i.d.
+
+    The next layer's input distribution therefore moves at every step, on
+    purpose. The noise is additive, so the backward pass is batch norm's.
+    Evaluation mode is plain batch norm with the running statistics (which
+    were gathered under noise: see :meth:`StackedMLP.population_stats`).
 
     Parameters
     ----------
     num_features : int
     noise : float, default 1.0
+        n above, >= 0; 0 is plain batch norm.
     rng : numpy.random.Generator or int, default 0
+
+    Notes
+    -----
+    Santurkar et al. (Section 2.1) perturb "each activation for each sample in
+    the batch using i.i.d. noise sampled from a non-zero mean and non-unit
+    variance distribution", a distribution that changes at every time step.
+    The two uniform laws above are this course's choice, not the paper's
+    exact settings.
 
     References
     ----------
     Santurkar, Tsipras, Ilyas, Madry, arXiv:1805.11604, Section 2.1 and
-    Figure 2 ("noisy" BatchNorm: non-zero mean, non-unit variance noise,
-    changing at every step).
+    Figure 2 ("noisy" BatchNorm).
     """
 
     def __init__(self, num_features: int, noise: float = 1.0, rng=0) -> None:
         super().__init__(num_features)
+        if not noise >= 0:
+            raise ValueError(f"noise must be >= 0; got {noise}")
         self.noise = float(noise)
         self.rng = np.random.default_rng(rng)
-        self._scale = None
+        self.last_noise: tuple[float, float] | None = None
+
+    @staticmethod
+    def draw(rng: np.random.Generator, noise: float, shape) -> tuple[float, float, NDArray]:
+        """One step's noise: its mean, its std, and the (N, D) draws; in this order from ``rng``."""
+        mu = rng.uniform(-noise, noise)
+        sigma = rng.uniform(0.0, noise)
+        return mu, sigma, mu + sigma * rng.standard_normal(shape)
 
     def _forward(self, x) -> NDArray:
         out = super()._forward(x)
         if not self.training or self.noise == 0:
-            self._scale = None
+            self.last_noise = None
             return out
-        self._scale = self.rng.uniform(1.0, 1.0 + self.noise, self.num_features)
-        shift = self.rng.uniform(-self.noise, self.noise, self.num_features)
-        return out * self._scale + shift
-
-    def _backward(self, dout) -> NDArray:
-        if self._scale is not None:
-            dout = np.asarray(dout) * self._scale
-        return super()._backward(dout)
+        mu, sigma, z = self.draw(self.rng, self.noise, out.shape)
+        self.last_noise = (mu, sigma)
+        return out + z
 
 
-def noisy_bn_run(noise: float | None, steps: int = 1000, seed: int = 0, lr: float = 0.1,
-                 batch_size: int = 60, every: int = 100) -> dict:
+def noisy_mlp(noise: float, seed: int = 0, sizes: Sequence[int] = _SIGMOID_NET) -> nn.Sequential:
+    """The sigmoid net of :func:`ics_run` with every batch norm a :class:`NoisyBatchNorm1d`.
+
+    Layer ``i`` of ``model.modules`` draws its noise from ``default_rng(seed * 1000 + i)``.
+
+    Parameters
+    ----------
+    noise : float
+    seed : int, default 0
+    sizes : sequence of int, default (64, 100, 100, 100, 10)
+
+    Returns
+    -------
+    bn_helpers.nn.Sequential
+    """
+    model = nn.mlp(list(sizes), activation="sigmoid", norm="batch", seed=seed)
+    for i, layer in enumerate(model.modules):
+        if isinstance(layer, nn.BatchNorm1d):
+            model.modules[i] = NoisyBatchNorm1d(layer.num_features, noise, rng=seed * 1000 + i)
+    return model
+
+
+def noisy_bn_run(noise: float | None, seeds: Sequence[int] = SEEDS, steps: int = 1000, every: int = 25,
+                 lr: float = 0.1, batch_size: int = 60, recompute_stats: bool | None = None) -> dict:
     """Train the 3x100 sigmoid net with noisy batch norm (``noise`` > 0), BN (0) or no BN (None).
 
     Parameters
@@ -402,45 +833,50 @@ def noisy_bn_run(noise: float | None, steps: int = 1000, seed: int = 0, lr: floa
     noise : float or None
         Noise level n of :class:`NoisyBatchNorm1d`; 0 is plain batch norm,
         None a network without normalization.
-    steps, seed, every : int
+    seeds : sequence of int, default :data:`SEEDS`
+    steps, every, batch_size : int
     lr : float, default 0.1
-    batch_size : int, default 60
+    recompute_stats : bool, optional
+        Evaluate with statistics recomputed in a noise-free pass over the
+        training set (:meth:`StackedMLP.population_stats`) instead of the
+        running statistics, which were gathered under noise. Default: True
+        when ``noise`` > 0.
 
     Returns
     -------
     dict
-        ``"eval_step"``, ``"test_acc"`` (lists, every ``every`` steps and at
-        the end, evaluation mode), ``"loss"`` (training loss per step).
+        As :func:`ics_run`, plus ``"noise"``: per batch-norm layer, the
+        noise means and stds drawn at each step, shape (layers, 2, S, steps).
 
     References
     ----------
     Santurkar et al., arXiv:1805.11604, Section 2.1 and Figure 2.
     """
-    d = load_digits_split(seed=0)
-    model = _net(None if noise is None else "batch", seed)
-    if noise is not None:
-        for i, layer in enumerate(model.modules):
-            if isinstance(layer, nn.BatchNorm1d):
-                model.modules[i] = NoisyBatchNorm1d(layer.num_features, noise, rng=seed * 1000 + i)
-    with one_thread():
-        return nn.fit(model, d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-                      progress=False, eval_every=every, X_test=d.X_test, y_test=d.y_test)
+    norm = None if noise is None else "batch"
+    if recompute_stats is None:
+        recompute_stats = bool(noise)
+    run = _sigmoid_run(norm, noise or None, seeds, steps, every, lr, batch_size, (15, 50, 85), recompute_stats)
+    log = run["net"].noise_log
+    run["noise"] = np.array([[np.stack([m for m, _ in layer], axis=1), np.stack([s for _, s in layer], axis=1)]
+                             for layer in log]) if log and log[0] else np.zeros((0, 2, len(seeds), 0))
+    return run
 
 
-def loss_along_gradient(norm: str | None, steps: int = 300, every: int = 10,
+def loss_along_gradient(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 150, every: int = 10,
                         etas: Sequence[float] = tuple(np.linspace(0.05, 0.4, 8)), lr: float = 0.1,
-                        batch_size: int = 60, depth: int = 8, activation: str = "relu", seed: int = 0) -> dict:
+                        batch_size: int = 60, depth: int = 8, activation: str = "relu") -> dict:
     """Santurkar et al.'s loss landscape probe: how much the loss varies along the gradient.
 
-    Trains a ``depth`` x 100 network with SGD; every ``every`` steps, on the
-    step's own batch and gradient ``g``, evaluates ``L(w - eta g)`` for each
-    ``eta`` in ``etas`` (training mode; batch-norm running statistics are
-    restored afterwards, so the probe does not change the run).
+    Trains a ``depth`` x 100 network per seed with SGD; every ``every`` steps,
+    on the step's own batch and gradient ``g``, evaluates ``L(w - eta g)`` for
+    each ``eta`` in ``etas`` (training mode; the probes neither update the
+    running statistics nor change the run).
 
     Parameters
     ----------
     norm : {None, "batch"}
-    steps, every, batch_size, depth, seed : int
+    seeds : sequence of int, default :data:`SEEDS`
+    steps, every, batch_size, depth : int
     etas : sequence of float, default 8 values from 0.05 to 0.4
     lr : float, default 0.1
     activation : str, default "relu"
@@ -448,8 +884,9 @@ def loss_along_gradient(norm: str | None, steps: int = 300, every: int = 10,
     Returns
     -------
     dict
-        ``"step"`` (K,), ``"losses"`` (K, len(etas)), ``"range"`` (K,):
-        max minus min of the losses along the gradient at each probe.
+        ``"step"`` (K,); ``"losses"`` (S, K, len(etas)); ``"range"`` (S, K):
+        max minus min of the losses along the gradient at each probe;
+        ``"loss"`` (S, steps): the training loss of each step.
 
     References
     ----------
@@ -457,36 +894,25 @@ def loss_along_gradient(norm: str | None, steps: int = 300, every: int = 10,
     ("variation of loss" along the gradient direction).
     """
     d = load_digits_split(seed=0)
-    model = _net(norm, seed, sizes=(64,) + (100,) * depth + (10,), activation=activation)
-    opt = nn.SGD(model, lr)
-    params = [p for _, p in model.params()]
-    bns = [m for _, m in model.named_modules() if isinstance(m, nn.BatchNorm1d)]
-    rng = np.random.default_rng(seed)
-    n, per_epoch = len(d.X_train), len(d.X_train) // batch_size
+    net = StackedMLP((64,) + (100,) * int(depth) + (10,), activation, norm, seeds)
+    params = net.params()
     probe_steps, probes = [], []
-    with one_thread():
-        for step in range(steps):
-            if step % per_epoch == 0:
-                order = rng.permutation(n)
-            idx = order[(step % per_epoch) * batch_size:(step % per_epoch + 1) * batch_size]
-            xb, yb = d.X_train[idx], d.y_train[idx]
-            _, dlogits = nn.softmax_cross_entropy(model.forward(xb), yb)
-            model.backward(dlogits)
-            if step % every == 0:
-                saved = [p.copy() for p in params]
-                running = [(b.running_mean.copy(), b.running_var.copy(), b.num_batches_tracked) for b in bns]
-                grads = [g.copy() for g in model.grads()]  # the probes only run forward passes
-                row = []
-                for eta in etas:
-                    for p, w, g in zip(params, saved, grads):
-                        p[...] = w - eta * g
-                    row.append(nn.softmax_cross_entropy(model.forward(xb), yb)[0])
-                for p, w in zip(params, saved):
-                    p[...] = w
-                for b, (m, v, k) in zip(bns, running):
-                    b.running_mean, b.running_var, b.num_batches_tracked = m, v, k
-                probe_steps.append(step)
-                probes.append(row)
-            opt.step()
-    losses = np.array(probes)
-    return {"step": np.array(probe_steps), "losses": losses, "range": losses.max(axis=1) - losses.min(axis=1)}
+
+    def probe(step, xb, yb, grads):
+        if step % every:
+            return
+        saved = [p.copy() for p in params]
+        row = []
+        for eta in etas:
+            for p, w, g in zip(params, saved, grads):
+                np.subtract(w, eta * g, out=p)
+            row.append(net.loss(net.forward(xb, training=True, update_stats=False)[0], yb))
+        for p, w in zip(params, saved):
+            p[...] = w
+        probe_steps.append(step)
+        probes.append(np.stack(row, axis=1))                                  # (S, len(etas))
+
+    losses = net.fit(d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, probe=probe)
+    out = np.stack(probes, axis=1)                                            # (S, K, len(etas))
+    return {"step": np.array(probe_steps), "losses": out, "range": out.max(axis=2) - out.min(axis=2),
+            "loss": losses.T}

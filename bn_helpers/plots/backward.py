@@ -74,29 +74,65 @@ def plot_bn_graph(ax: Axes, highlight: str | None = None, show_derivatives: bool
     """
     if highlight is not None and highlight not in BN_GRAPH_NODES:
         raise ValueError(f"highlight must be one of {sorted(BN_GRAPH_NODES)}; got {highlight!r}")
-    for (a, b), label in BN_GRAPH_EDGES.items():
-        (xa, ya), (xb, yb) = BN_GRAPH_NODES[a][0], BN_GRAPH_NODES[b][0]
-        ax.add_patch(FancyArrowPatch((xa, ya), (xb, yb), arrowstyle="-|>", mutation_scale=14,
-                                     shrinkA=30, shrinkB=30, color="0.3", linewidth=1.2))
-        if show_derivatives:
-            ax.text((xa + xb) / 2, (ya + yb) / 2, label, ha="center", va="center", fontsize=9,
-                    color="tab:red", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+    ax.set(xlim=(-1.2, 21.0), ylim=(-2.2, 2.1), xticks=[], yticks=[],
+           xlabel="forward: along the arrows · backward: against them, multiplying by the red labels",
+           title="Batch norm as a computational graph (one feature; statistics over the batch)")
+    boxes = {}
     for name, ((x, y), formula, kind) in BN_GRAPH_NODES.items():
         edge = dict(ec="tab:red", lw=2.5) if name == highlight else dict(ec="0.3", lw=1.0)
-        ax.text(x, y, f"{name}\n{formula}", ha="center", va="center", fontsize=9, linespacing=1.4,
-                bbox=dict(boxstyle="round,pad=0.4", fc=_COLORS[kind], **edge))
+        text = ax.text(x, y, f"{name}\n{formula}", ha="center", va="center", fontsize=9, linespacing=1.4,
+                       bbox=dict(boxstyle="round,pad=0.4", fc=_COLORS[kind], **edge), zorder=3)
+        boxes[name] = _half_size(ax, text)
+    for (a, b), label in BN_GRAPH_EDGES.items():
+        start, end = _box_exit(BN_GRAPH_NODES[a][0], BN_GRAPH_NODES[b][0], boxes[a], boxes[b])
+        ax.annotate("", xy=end, xytext=start, zorder=2,
+                    arrowprops=dict(arrowstyle="-|>", mutation_scale=16, shrinkA=0, shrinkB=0, color="0.3", lw=1.2))
+        if show_derivatives:
+            _edge_label(ax, start, end, label)
     handles = [Line2D([], [], marker="s", linestyle="", markersize=10, markerfacecolor=c, markeredgecolor="0.3",
                       label=f"{k} node") for k, c in _COLORS.items()]
-    handles.append(Line2D([], [], color="0.3", marker=">", label="forward edge"))
+    handles.append(Line2D([], [], color="0.3", marker=">", markevery=[1], label="forward edge"))
     if show_derivatives:
         handles.append(Line2D([], [], color="tab:red", linestyle="", marker="$d$", label="local derivative (backward)"))
     ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9, ncol=1)
-    ax.set(xlim=(-1.2, 21.0), ylim=(-2.2, 2.1), xticks=[], yticks=[],
-           xlabel="forward: left to right · backward: right to left",
-           title="Batch norm as a computational graph (one feature; statistics over the batch)")
     for spine in ax.spines.values():
         spine.set_visible(False)
     return ax
+
+
+def _half_size(ax: Axes, text) -> tuple[float, float]:
+    """Half width and half height of a node's box, in data units (from the rendered text)."""
+    renderer = ax.figure.canvas.get_renderer()
+    text.update_bbox_position_size(renderer)
+    box = text.get_bbox_patch().get_window_extent(renderer)
+    (x0, y0), (x1, y1) = ax.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
+    return abs(x1 - x0) / 2, abs(y1 - y0) / 2
+
+
+def _box_exit(pa, pb, size_a, size_b, gap: float = 0.08):
+    """Where the segment from box centre ``pa`` to box centre ``pb`` leaves box a and enters box b."""
+    (xa, ya), (xb, yb) = pa, pb
+    dx, dy = xb - xa, yb - ya
+
+    def t_exit(w, h):  # fraction of the segment inside a box of half size (w, h) around its end
+        return min(w / abs(dx) if dx else np.inf, h / abs(dy) if dy else np.inf)
+
+    ta = t_exit(size_a[0] + gap, size_a[1] + gap)
+    tb = 1 - t_exit(size_b[0] + gap, size_b[1] + gap)
+    return (xa + ta * dx, ya + ta * dy), (xa + tb * dx, ya + tb * dy)
+
+
+def _edge_label(ax: Axes, start, end, label: str) -> None:
+    """The local derivative beside the edge's midpoint: above a horizontal edge, to the side of a slanted one."""
+    (x0, y0), (x1, y1) = start, end
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    if abs(y1 - y0) < 1e-9:
+        ax.annotate(label, (mx, my), xytext=(0, 5), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=9, color="tab:red")
+    else:  # right of an edge that rises to the right, left of one that falls (away from its neighbours here)
+        side = 1 if (x1 - x0) * (y1 - y0) > 0 else -1
+        ax.annotate(label, (mx, my), xytext=(6 * side, 0), textcoords="offset points", va="center",
+                    ha="left" if side > 0 else "right", fontsize=9, color="tab:red")
 
 
 def plot_gradient_flow(ax: Axes, series: Mapping[str, ArrayLike], *, relative: bool = True,

@@ -13,8 +13,9 @@ from matplotlib.axes import Axes
 from numpy.typing import ArrayLike, NDArray
 
 from .._validate import as_float_array
+from .style import condition_color
 
-__all__ = ["plot_clouds", "plot_unit_histograms", "plot_lines"]
+__all__ = ["plot_clouds", "plot_unit_histograms", "plot_lines", "plot_seed_bands"]
 
 #: Half-widths tried, in order, when ``plot_clouds`` chooses its own limits.
 #: Few steps, so that moving a slider shifts the cloud instead of the axes.
@@ -81,33 +82,40 @@ def plot_clouds(ax_in: Axes, ax_out: Axes, x: ArrayLike, y: ArrayLike, *,
     return ax_in, ax_out
 
 
-def plot_unit_histograms(axes_pair: Sequence[Axes], before: ArrayLike, after: ArrayLike,
-                         units: Sequence[int] = (0, 1, 2), *, bins: int = 30) -> tuple[Axes, Axes]:
-    """Overlaid histograms of a few hidden units before and after BatchNorm.
+def plot_unit_histograms(axes: Sequence[Sequence[Axes]], before: ArrayLike, after: ArrayLike,
+                         units: Sequence[int] = (0, 1, 2), *, bins: int = 30) -> NDArray:
+    """Small multiples: one row per hidden unit, its values before BatchNorm (left) and after (right).
+
+    The right histogram of a row uses the left one's bin edges mapped through
+    the same standardization, so its bars are the left bars moved and
+    rescaled: batch norm shifts and scales each unit, it does not change the
+    shape of its distribution. Before is drawn in the course's "without BN"
+    colour, after in the "with BN" colour.
 
     Parameters
     ----------
-    axes_pair : pair of matplotlib.axes.Axes
-        The first gets the pre-activations before BN, the second after.
+    axes : grid of matplotlib.axes.Axes, shape (len(units), 2)
+        Row ``k`` gets unit ``units[k]``: before BN in column 0, after in column 1
+        (e.g. ``plt.subplots(len(units), 2, sharex="col")``).
     before : array_like, shape (N, D)
         Pre-activations of a hidden layer: N examples, D units.
     after : array_like, shape (N, D)
         The same pre-activations after batch normalization.
     units : sequence of int, default (0, 1, 2)
-        Columns to draw; each gets a legend entry with its mean and std.
+        Columns of ``before`` to draw; each panel's legend gives its mean and std.
     bins : int, default 30
-        Number of bins, shared by all units on one axis.
+        Number of bins per unit.
 
     Returns
     -------
-    (ax_before, ax_after) : tuple of matplotlib.axes.Axes
+    ndarray of Axes, shape (len(units), 2)
 
     Raises
     ------
     ValueError
-        If the shapes differ, ``units`` is empty, or a unit is not in 0..D-1.
+        If the shapes differ, ``units`` is empty, a unit is not in 0..D-1, or
+        ``axes`` is not a (len(units), 2) grid.
     """
-    ax_before, ax_after = axes_pair
     before = as_float_array(before, "before", (2,))
     after = as_float_array(after, "after", (2,))
     if before.shape != after.shape:
@@ -117,15 +125,28 @@ def plot_unit_histograms(axes_pair: Sequence[Axes], before: ArrayLike, after: Ar
     d = before.shape[1]
     if not units or any(not 0 <= j < d for j in units):
         raise ValueError(f"units must be a non-empty list of columns in 0..{d - 1}; got {units}")
-    for ax, data, name in ((ax_before, before, "Before BatchNorm"), (ax_after, after, "After BatchNorm")):
-        edges = np.histogram_bin_edges(data[:, units], bins=bins)
-        for j in units:
-            col = data[:, j]
-            label = f"unit {j}: μ={col.mean():.2f}, σ={col.std():.2f}".replace("-0.00", "0.00")
-            ax.hist(col, bins=edges, alpha=0.45, histtype="stepfilled", label=label)
-        ax.set(xlabel="pre-activation value", ylabel="count", title=name)
-        ax.legend(fontsize="small")
-    return ax_before, ax_after
+    grid = np.empty((len(units), 2), dtype=object)
+    flat = list(np.ravel(np.asarray(axes, dtype=object)))
+    if len(flat) != grid.size:
+        raise ValueError(f"axes must be a grid of shape ({len(units)}, 2), one row per unit; got {len(flat)} axes")
+    grid.ravel()[:] = flat
+    colours = (condition_color("without BN"), condition_color("with BN"))
+    for row, j in enumerate(units):
+        edges = np.histogram_bin_edges(before[:, j], bins=bins)
+        m_in, s_in, m_out, s_out = before[:, j].mean(), before[:, j].std(), after[:, j].mean(), after[:, j].std()
+        mapped = (edges - m_in) / s_in * s_out + m_out if s_in > 0 else np.histogram_bin_edges(after[:, j], bins)
+        for col, (data, edge, colour) in enumerate(((before[:, j], edges, colours[0]), (after[:, j], mapped, colours[1]))):
+            ax = grid[row, col]
+            label = f"unit {j}: μ={data.mean():.2f}, σ={data.std():.2f}".replace("-0.00", "0.00")
+            ax.hist(data, bins=edge, histtype="stepfilled", color=colour, alpha=0.35, edgecolor=colour, lw=1.2,
+                    label=label)
+            ax.set_ylabel("count")
+            ax.legend(fontsize="small", loc="upper left", handlelength=1.0, frameon=False)
+            if row == 0:
+                ax.set_title(("Before BatchNorm", "After BatchNorm")[col])
+            if row == len(units) - 1:
+                ax.set_xlabel(("pre-activation value", "normalized value (γ = 1, β = 0)")[col])
+    return grid
 
 
 def plot_lines(ax: Axes, x: ArrayLike, series: Mapping[str, ArrayLike], *, xlabel: str,
@@ -173,4 +194,60 @@ def plot_lines(ax: Axes, x: ArrayLike, series: Mapping[str, ArrayLike], *, xlabe
         ax.set_yscale("log")
     if len(series) > 1:
         ax.legend()
+    return ax
+
+
+def plot_seed_bands(ax: Axes, x: ArrayLike, runs: Mapping[str, ArrayLike], *, xlabel: str, ylabel: str,
+                    title: str, logx: bool = False, colors: Mapping[str, str] | None = None) -> Axes:
+    """Several seeds per condition: the mean as a line, the range from the lowest to the highest seed as a band.
+
+    A claim about training is a claim about a distribution over seeds: the band
+    shows where every seed ended, so a gap between two bands holds for every seed.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    x : array_like, shape (N,)
+    runs : mapping of str to array_like, each of shape (S, N)
+        Condition label to one row per seed (S >= 1).
+    xlabel, ylabel, title : str
+        Must not be empty.
+    logx : bool, default False
+        A logarithmic x axis.
+    colors : mapping of str to colour, optional
+        Colour per label; by default :func:`bn_helpers.plots.style.condition_color`
+        ("with BN" blue, "without BN" orange, ...).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, with a legend naming each condition and the number of seeds.
+
+    Raises
+    ------
+    ValueError
+        If ``runs`` is empty, a label is empty, a run is not (S, N) with N the
+        length of ``x``, or a title or axis label is empty.
+    """
+    x = as_float_array(x, "x", (1,))
+    if not runs:
+        raise ValueError("runs must hold at least one condition")
+    if not (xlabel and ylabel and title):
+        raise ValueError("xlabel, ylabel and title must not be empty")
+    for name, values in runs.items():
+        if not name:
+            raise ValueError("every condition needs a non-empty label")
+        values = as_float_array(values, f"runs[{name!r}]", (2,))
+        if values.shape[1] != x.shape[0]:
+            raise ValueError(f"runs[{name!r}] must have shape (S, {x.shape[0]}), one row per seed; "
+                             f"got {values.shape}")
+        colour = (colors or {}).get(name) or condition_color(name)
+        seeds = values.shape[0]
+        ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.25, lw=0)
+        ax.plot(x, values.mean(axis=0), marker="o" if len(x) <= 20 else None, ms=4, color=colour,
+                label=f"{name}: mean of {seeds} seeds, band from lowest to highest")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    if logx:
+        ax.set_xscale("log")
+    ax.legend(fontsize="small")
     return ax
