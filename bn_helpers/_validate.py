@@ -86,8 +86,9 @@ def check_number(value, name: str, low: float | None = None, high: float | None 
         (low is not None and (number <= low if low_open else number < low))
         or (high is not None and (number >= high if high_open else number > high)))
     if not inside:
-        what = bound if low is not None and high is not None else " and ".join(filter(None, [bound, "finite"]))
-        raise ValueError(f"{name} must be {what}{or_none}; got {number!r}")
+        if low is None or high is None:  # "eps must be >= 0 and finite", "... and finite, or None"
+            bound, or_none = " and ".join(filter(None, [bound, "finite"])), or_none and "," + or_none
+        raise ValueError(f"{name} must be {bound}{or_none}; got {number!r}")
     return number
 
 

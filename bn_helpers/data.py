@@ -37,10 +37,20 @@ def rounding_noise(rel: float = 1e-6, seed: int = 12345) -> Iterator[None]:
     seed : int, default 12345
         Seed of the noise (``numpy.random.default_rng``).
 
+    Returns
+    -------
+    context manager
+        Yields None; on exit the previous setting (usually no noise) is restored.
+
     Raises
     ------
     ValueError
         If ``rel`` is negative or not finite.
+
+    References
+    ----------
+    NumPy documentation, ``numpy.random.default_rng``; Python documentation,
+    ``contextlib.contextmanager``.
     """
     global _NOISE
     if not np.isfinite(rel) or rel < 0:

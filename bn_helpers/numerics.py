@@ -57,12 +57,12 @@ class BatchNormCache(NamedTuple):
         ``1 / sqrt(var + eps)``.
     gamma, beta : ndarray, shape (D,)
         Copies of the scale and shift passed to the forward, dtype of ``x``.
+    eps : float
+        As passed to the forward.
 
     ``x_hat``, ``mean``, ``var`` and ``inv_std`` have the dtype of ``x``,
     except for float16 ``x``: float32, the precision they were computed in
     (the variance of float16 data can exceed float16's largest value, 65504).
-    eps : float
-        As passed to the forward.
 
     References
     ----------

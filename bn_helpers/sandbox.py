@@ -456,6 +456,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd, _ = self.sandbox.command(inner, work, ro=ro, rw=rw, env=env)
         kw["cwd"] = str(self._private)
         kw["env"] = dict(os.environ)
+        kw["stdout"] = subprocess.DEVNULL  # the kernel's banner; its stderr still reaches the grader's log
         return await super()._async_launch_kernel(cmd, **kw)
 
     async def _async_interrupt_kernel(self):
@@ -466,11 +467,15 @@ class SandboxedKernelManager(AsyncKernelManager):
             return
         return await super()._async_interrupt_kernel()
 
-    def cleanup_resources(self, restart: bool = False) -> None:
-        super().cleanup_resources(restart=restart)
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
         if self._private is not None and not restart:
             shutil.rmtree(self._private, ignore_errors=True)
             self._private = None
+
+    # AsyncKernelManager binds these names to the base class's coroutines: rebind them to ours.
+    interrupt_kernel = _async_interrupt_kernel
+    cleanup_resources = _async_cleanup_resources
 
 
 try:

@@ -102,7 +102,10 @@ def _check_stats(stats) -> None:
     """Refuse anything but a :class:`RunningStats` of two (C,) floating-point arrays."""
     if not isinstance(stats, RunningStats):
         raise TypeError(f"stats must be a RunningStats (see init_running_stats); got {type(stats).__name__}")
-    mean, var = np.asarray(stats.mean), np.asarray(stats.var)
+    mean, var = stats.mean, stats.var
+    if not (isinstance(mean, np.ndarray) and isinstance(var, np.ndarray)):
+        raise TypeError("stats.mean and stats.var must be NumPy arrays of shape (C,); "
+                        f"got {type(mean).__name__} and {type(var).__name__}")
     if mean.ndim != 1 or var.shape != mean.shape or mean.dtype.kind != "f" or var.dtype.kind != "f":
         raise ValueError("stats.mean and stats.var must be floating-point arrays of one shape (C,); "
                          f"got {mean.dtype} {mean.shape} and {var.dtype} {var.shape}")
@@ -140,12 +143,13 @@ def update_running_stats(stats: RunningStats, batch_mean, batch_var, count: int,
     Raises
     ------
     TypeError
-        If ``stats`` is not a ``RunningStats``, ``count`` is not an integer
-        (2.7 and 2.0 are refused), ``momentum`` is not a real number or None,
-        or ``batch_mean``/``batch_var`` do not hold real numbers.
+        If ``stats`` is not a ``RunningStats`` of NumPy arrays, ``count`` is
+        not an integer (2.7 and 2.0 are refused), ``momentum`` is not a real
+        number or None, or ``batch_mean``/``batch_var`` do not hold real numbers.
     ValueError
-        If shapes differ from (C,), ``count`` < 2, ``batch_var`` has a
-        negative entry, or momentum is outside [0, 1].
+        If ``stats`` does not hold two floating-point (C,) arrays, the batch
+        statistics are not (C,), ``count`` < 2, ``batch_var`` has a negative
+        entry, or momentum is outside [0, 1] (or NaN).
 
     Notes
     -----

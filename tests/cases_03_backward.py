@@ -85,6 +85,62 @@ MISTAKES = {
     "compact_swapped_dgamma_dbeta": (_compact(ret="dx, dbeta, dgamma"), "swapped", COMPACT),
     "compact_float64": (_compact(ret="dx.astype(np.float64), dgamma, dbeta"), "dtype",
                         ("test_batchnorm_backward_compact_hidden",)),
+    # dgamma and dbeta
+    "dgamma_mean": (_staged(dgamma="(dout * x_hat).mean(axis=0)"), "MEAN", STAGED),
+    "dbeta_mean": (_staged(dbeta="dout.mean(axis=0)"), "MEAN", STAGED),
+    "dgamma_times_gamma": (_staged(dgamma="(dout * x_hat).sum(axis=0) * gamma"), "multiplied by gamma", STAGED),
+    "dgamma_uses_x": (_staged(dgamma="(dout * x).sum(axis=0)"), "x instead of x_hat", STAGED),
+    "dgamma_uses_centered": (_staged(dgamma="(dout * centered).sum(axis=0)"), "x - mean instead of x_hat", STAGED),
+    "dbeta_times_gamma": (_staged(dbeta="dout.sum(axis=0) * gamma"), "dbeta is multiplied by gamma", STAGED),
+    "swapped_dgamma_dbeta": (_staged(ret="dx, dbeta, dgamma"), "swapped", STAGED),
+    "dgamma_keepdims": (_staged(dgamma="(dout * x_hat).sum(axis=0, keepdims=True)"), "keepdims", STAGED),
+    # the variance path
+    "variance_path_sign": (_staged(var_path="dvar = -dvar\n    dcentered = dcentered + dvar * 2 * centered / n"),
+                           "variance path has the wrong sign", STAGED),
+    "variance_path_no_half": (_staged(var_path="dcentered = dcentered + 2 * dvar * 2 * centered / n"),
+                              "twice too large", STAGED),
+    "variance_path_no_two": (_staged(var_path="dcentered = dcentered + dvar * centered / n"), "half", STAGED),
+    "variance_path_inv_std_squared": (
+        _staged(var_path="dvar = -0.5 * inv_std**2 * dinv_std\n    dcentered = dcentered + dvar * 2 * centered / n"),
+        "inv_std**2", STAGED),
+    "variance_path_n_squared": (_staged(var_path="dcentered = dcentered + dvar * 2 * centered / n / n"),
+                                "divided by N twice", STAGED),
+    "variance_path_uses_x": (
+        _staged(var_path="dinv_std = (dx_hat * x).sum(axis=0)\n    dvar = -0.5 * inv_std**3 * dinv_std\n"
+                         "    dcentered = dx_hat * inv_std + dvar * 2 * x / n"), "uses x where", STAGED),
+    # the mean path and the rest
+    "mean_path_sign": (_staged(dx="dcentered - dmean / n"), "mean path has the wrong sign", STAGED),
+    "dmean_not_divided": (_staged(dx="dcentered + dmean"), "not divided by N", STAGED),
+    "dx_divided_twice": (_staged(dx="(dcentered + dmean / n) / n"), "divided by N twice", STAGED),
+    "std_without_eps": (_staged(read="x, mean, gamma = cache.x, cache.mean, cache.gamma\n"
+                                     "    inv_std = 1 / np.sqrt(cache.var)"), "without eps", STAGED),
+    "staged_forgot_gamma": (_staged(dx_hat="dx_hat = dout"), "forgot gamma", STAGED),
+    "diagonal_only": (_staged(dx="dout * gamma * inv_std * (1 - 1 / n - x_hat ** 2 / n)"), "diagonal", STAGED),
+    "cache_in_place": (_staged(read="x, mean, inv_std, gamma = cache.x, cache.mean, cache.inv_std, cache.gamma\n"
+                                    "    x -= mean\n    x += mean"), "changed cache.x in place", STAGED),
+    "staged_float64": (_staged(ret="dx.astype(np.float64), dgamma, dbeta"), "dtype", ("test_batchnorm_backward_hidden",)),
+    # compact: the miss, "walk the graph node by node" for the compact form
+    "compact_variance_sign": (_compact(dx="inv_std / n * (n * g - g.sum(axis=0) + x_hat * (g * x_hat).sum(axis=0))"),
+                              "variance path has the wrong sign", COMPACT),
+    "compact_mean_sign": (_compact(dx="inv_std / n * (n * g + g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))"),
+                          "mean path has the wrong sign", COMPACT),
+    "compact_no_inv_std": (_compact(dx="1 / n * (n * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))"),
+                           "lacks the factor inv_std", COMPACT),
+    "compact_dgamma_mean": ({"batchnorm_backward_compact": _COMPACT.format(**_COMPACT_DEFAULTS).replace(
+        "dgamma = (dout * x_hat).sum(axis=0)", "dgamma = (dout * x_hat).mean(axis=0)")}, "MEAN", COMPACT),
+    "compact_diagonal_only": (_compact(dx="g * inv_std * (1 - 1 / n - x_hat ** 2 / n)"), "diagonal", COMPACT),
+    "compact_mean_term_off": (
+        _compact(dx="inv_std / n * (n * g - 0.9 * g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))"),
+        "does not sum to zero", COMPACT),
+    "compact_variance_term_off": (
+        _compact(dx="inv_std / n * (n * g - g.sum(axis=0) - 0.9 * x_hat * (g * x_hat).sum(axis=0))"),
+        "not orthogonal to x_hat", COMPACT),
+    "compact_variance_term_uses_x": (
+        _compact(dx="inv_std / n * (n * g - g.sum(axis=0) - x_hat * (g * cache.x).sum(axis=0))"),
+        "uses x where the closed form has x_hat", COMPACT),
+    "compact_gamma_twice": (
+        _compact(dx="cache.gamma * inv_std / n * (n * g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))"),
+        "factor per feature", COMPACT),
     "calls_reference": (
         {"batchnorm_backward_compact": (
             "def batchnorm_backward_compact(dout, cache):\n"

@@ -103,6 +103,82 @@ MISTAKES = {
     "momentum_none_unsupported": (
         _class(("m = 1 / self.num_batches_tracked if self.momentum is None else self.momentum", "m = self.momentum")),
         "momentum=None", ("test_BatchNorm1d_hidden",)),
+    # momentum=None (the miss: eval calls counted in the cumulative average)
+    "momentum_none_counts_eval": (
+        _class(("            self.num_batches_tracked += 1\n", ""),
+               ("    def forward(self, x):\n", "    def forward(self, x):\n        self.num_batches_tracked += 1\n")),
+        "eval-mode call", ("test_BatchNorm1d_hidden",)),
+    "momentum_none_off_by_one": (
+        _class(("m = 1 / self.num_batches_tracked if", "m = 1 / (self.num_batches_tracked + 1) if")),
+        "off by one", ("test_BatchNorm1d_hidden",)),
+    "momentum_none_as_default": (
+        _class(("m = 1 / self.num_batches_tracked if self.momentum is None else self.momentum",
+                "m = 0.1 if self.momentum is None else self.momentum")),
+        "used momentum 0.1", ("test_BatchNorm1d_hidden",)),
+    # the running statistics
+    "running_var_of_std": (_class(("m * var * n / (n - 1)", "m * np.sqrt(var * n / (n - 1))")), "standard deviation",
+                           BN_TESTS),
+    "running_stats_of_output": (
+        _class((_UPDATE, "            out = (x - mean) / np.sqrt(var + self.eps) * self.gamma + self.beta\n"
+                         "            self.running_mean = (1 - m) * self.running_mean + m * out.mean(axis=0)\n"
+                         "            self.running_var = (1 - m) * self.running_var + m * out.var(axis=0) * n / (n - 1)\n")),
+        "OUTPUT", BN_TESTS),
+    "keras_default_momentum": (_class(("eps=1e-5, momentum=0.1", "eps=1e-5, momentum=0.99")), "default momentum is 0.99",
+                               BN_TESTS),
+    "keras_default_eps": (_class(("eps=1e-5, momentum=0.1", "eps=1e-3, momentum=0.1")), "default eps", BN_TESTS),
+    "replaced_not_averaged": (
+        _class((_UPDATE, "            self.running_mean = mean\n            self.running_var = var * n / (n - 1)\n")),
+        "replaced", BN_TESTS),
+    "never_updated": (_class((_UPDATE, "")), "did not change", BN_TESTS),
+    # training-mode output
+    "training_uses_running_stats": (
+        _class(("            self.running_var = (1 - m) * self.running_var + m * var * n / (n - 1)\n",
+                "            self.running_var = (1 - m) * self.running_var + m * var * n / (n - 1)\n"
+                "            mean, var = self.running_mean, self.running_var\n")),
+        "normalized with the running statistics", BN_TESTS),
+    "training_unbiased": (
+        _class(("            var = x.var(axis=0)\n", "            var = x.var(axis=0, ddof=1)\n"),
+               ("m * var * n / (n - 1)", "m * var")),
+        "N-1", BN_TESTS),
+    "training_sigma_plus_eps": (
+        _class(("        x_hat = (x - mean) / np.sqrt(var + self.eps)\n", "        x_hat = (x - mean) / (np.sqrt(var) + self.eps)\n")),
+        "sigma + eps", BN_TESTS),
+    "forgot_gamma": (_class(("        return self.gamma * x_hat + self.beta", "        return x_hat + self.beta")),
+                     "forgot gamma", BN_TESTS),
+    # eval-mode output
+    "eval_no_eps": (
+        _class(("        x_hat = (x - mean) / np.sqrt(var + self.eps)\n",
+                "        x_hat = (x - mean) / np.sqrt(var + (self.eps if self.training else 0))\n")),
+        "ignored eps", BN_TESTS),
+    "eval_ignores_running_var": (
+        _class(("            mean, var = self.running_mean, self.running_var",
+                "            mean, var = self.running_mean, np.ones_like(self.running_var)")),
+        "ignored running_var", BN_TESTS),
+    "eval_ignores_running_mean": (
+        _class(("            mean, var = self.running_mean, self.running_var", "            mean, var = 0.0, self.running_var")),
+        "did not subtract running_mean", BN_TESTS),
+    "eval_forgets_gamma_beta": (
+        _class(("        return self.gamma * x_hat + self.beta",
+                "        return self.gamma * x_hat + self.beta if self.training else x_hat")),
+        "forgot gamma and beta", BN_TESTS),
+    # the miss: a layer that refuses one example in eval mode was told about axis=0
+    "eval_refuses_one_example": (
+        _class(('            if n < 2:\n                raise ValueError("Expected more than 1 value per feature when training")\n', ""),
+               ("    def forward(self, x):\n",
+                '    def forward(self, x):\n        if x.shape[0] < 2:\n            raise ValueError("need 2 examples")\n')),
+        "single example must work", BN_TESTS),
+    "train_returns_none": (
+        _class(("        self.training = True\n        return self", "        self.training = True")), "return self", BN_TESTS),
+    "eval_keeps_training": (
+        _class(("        self.training = False\n        return self", "        return self")),
+        "self.training = False", BN_TESTS),
+    "keras_sign_flipped": (
+        {"keras_to_torch_momentum": "def keras_to_torch_momentum(m):\n    return m - 1\n"}, "sign", KERAS_TESTS),
+    "keras_inverse": (
+        {"keras_to_torch_momentum": "def keras_to_torch_momentum(m):\n    return 1 / m\n"}, "1/m", KERAS_TESTS),
+    "keras_percent": (
+        {"keras_to_torch_momentum": "def keras_to_torch_momentum(m):\n    return 100 * (1 - m)\n"}, "percentage",
+        KERAS_TESTS),
     "calls_reference": (
         {"BatchNorm1d": "from bn_helpers.nn import BatchNorm1d\n"},
         "reference code", ("test_BatchNorm1d_hidden",)),

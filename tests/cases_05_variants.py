@@ -89,6 +89,55 @@ MISTAKES = {
     "brn_eps_outside_sqrt": (_brn(sigma_b="np.sqrt(x.var(axis=0)) + eps", sigma="np.sqrt(running_var) + eps"),
                              "sigma + eps", _tests(BRN)),
     "brn_unbiased": (_brn(sigma_b="np.sqrt(x.var(axis=0, ddof=1) + eps)"), "N-1", _tests(BRN)),
+    # formula slips, with the right axes (the issue: instance norm without eps, or without gamma and beta)
+    "in_no_eps": (_per_axes(IN, "(2, 3)", denom="np.sqrt(var)"), "ignored eps", _tests(IN)),
+    "in_sigma_plus_eps": (_per_axes(IN, "(2, 3)", denom="(np.sqrt(var) + eps)"), "sigma + eps", _tests(IN)),
+    "in_no_gamma_beta": (
+        {IN: _per_axes(IN, "(2, 3)")[IN].replace("return gamma.reshape(shape) * x_hat + beta.reshape(shape)", "return x_hat")},
+        "forgot gamma and beta", _tests(IN)),
+    "in_width_only": (_per_axes(IN, "(3,)"), "width only", _tests(IN)),
+    # the issue: a ValueError in 05 code was answered with 02's hint about axis=0
+    "in_gamma_not_reshaped": (
+        {IN: _per_axes(IN, "(2, 3)")[IN].replace("gamma.reshape(shape) * x_hat + beta.reshape(shape)", "gamma * x_hat + beta")},
+        "(1, C, 1, 1)", _tests(IN)),
+    "sbn_no_eps": (_per_axes(SBN, "(0, 2, 3)", denom="np.sqrt(var)"), "ignored eps", _tests(SBN)),
+    "sbn_no_root": (_per_axes(SBN, "(0, 2, 3)", denom="(var + eps)"), "without the square root", _tests(SBN)),
+    "sbn_no_beta": (
+        {SBN: _per_axes(SBN, "(0, 2, 3)")[SBN].replace(" + beta.reshape(shape)", "")}, "forgot beta", _tests(SBN)),
+    "sbn_instance_axes": (_per_axes(SBN, "(2, 3)"), "instance norm", _tests(SBN)),
+    "sbn_whole_array": (_per_axes(SBN, "None"), "whole array", _tests(SBN)),
+    "sbn_flat_without_transpose": (
+        {SBN: ("def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
+               "    c = x.shape[1]\n"
+               "    flat = x.reshape(-1, c)\n"
+               "    x_hat = ((flat - flat.mean(0)) / np.sqrt(flat.var(0) + eps)).reshape(x.shape)\n"
+               "    return gamma.reshape(1, c, 1, 1) * x_hat + beta.reshape(1, c, 1, 1)\n")},
+        "without moving C last", _tests(SBN)),
+    "ln_no_eps": (_per_axes(LN, "tuple(range(1, x.ndim))", denom="np.sqrt(var)"), "ignored eps", _tests(LN)),
+    "ln_whole_array": (_per_axes(LN, "None"), "whole array", _tests(LN)),
+    "ln_no_keepdims": (
+        {LN: _per_axes(LN, "tuple(range(1, x.ndim))")[LN].replace("keepdims=True", "keepdims=False")},
+        "keepdims=True", _tests(LN)),
+    "gn_no_eps": ({GN: _gn()[GN].replace("np.sqrt(var + eps)", "np.sqrt(var)")}, "ignored eps", _tests(GN)),
+    "gn_positions_only": (_gn(axes="(3, 4)"), "positions only", _tests(GN)),
+    "gn_channels_only": (_gn(axes="(2,)"), "forgot part of it", _tests(GN)),
+    "gn_no_gamma_beta": (
+        {GN: _gn()[GN].replace("return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)", "return x_hat")},
+        "forgot gamma and beta", _tests(GN)),
+    "brn_r_lower_bound_zero": (_brn(r="np.clip(sigma_b / sigma, 0, r_max)"), "lower bound", _tests(BRN)),
+    "brn_d_over_batch_std": (_brn(d="np.clip((mean - running_mean) / sigma_b, -d_max, d_max)"), "batch std", _tests(BRN)),
+    "brn_r_of_variances": (
+        _brn(r="np.clip((sigma_b / sigma) ** 2, 1 / r_max, r_max)"), "compares variances", _tests(BRN)),
+    "brn_r_after_d": (
+        {BRN: _brn()[BRN].replace("x_hat = (x - mean) / sigma_b * r + d", "x_hat = ((x - mean) / sigma_b + d) * r")},
+        "after adding d", _tests(BRN)),
+    "brn_plain_batch_norm": (_brn(r="1.0", d="0.0"), "ignores r and d", _tests(BRN)),
+    "brn_running_stats_only": (
+        {BRN: _brn()[BRN].replace("x_hat = (x - mean) / sigma_b * r + d", "x_hat = (x - running_mean) / sigma")},
+        "running statistics alone", _tests(BRN)),
+    "brn_sigma_no_eps": (_brn(sigma="np.sqrt(running_var)"), "sigma has no eps", _tests(BRN)),
+    "brn_no_gamma_beta": (
+        {BRN: _brn()[BRN].replace("return gamma * x_hat + beta", "return x_hat")}, "forgot gamma and beta", _tests(BRN)),
     "calls_reference": (
         {LN: ("def layernorm_forward(x, gamma, beta, eps=1e-5):\n"
               "    from bn_helpers import norms\n"

@@ -49,6 +49,21 @@ MISTAKES = {
     "fold_calls_reference": (
         {"fold_batchnorm": "from bn_helpers.stats import fold_batchnorm\n"}, "reference code",
         ("test_fold_batchnorm_hidden",)),
+    "fold_divides": (_fold(W="W / s", b="(b - running_mean) / s + beta"), "instead of multiplying", FOLD_TESTS),
+    "fold_no_gamma": (_fold(scale="1 / np.sqrt(running_var + eps)"), "forgot gamma", FOLD_TESTS),
+    "fold_mean_sign": (_fold(b="(b + running_mean) * s + beta"), "wrong sign", FOLD_TESTS),
+    "fold_beta_scaled": (_fold(b="(b - running_mean + beta) * s"), "scaled beta", FOLD_TESTS),
+    "fold_mean_after_scaling": (_fold(b="b * s - running_mean + beta"), "after scaling", FOLD_TESTS),
+    "fold_bias_not_scaled": (_fold(b="b - running_mean + beta"), "did not scale the bias", FOLD_TESTS),
+    "fold_bias_unchanged": (_fold(b="b"), "left the bias b unchanged", FOLD_TESTS),
+    "fold_multiplies_by_std": (_fold(scale="gamma * np.sqrt(running_var + eps)"), "instead of dividing", FOLD_TESTS),
+    "fold_in_place": (
+        {"fold_batchnorm": ("def fold_batchnorm(W, b, gamma, beta, running_mean, running_var, eps=1e-5):\n"
+                            "    s = gamma / np.sqrt(running_var + eps)\n"
+                            "    W *= s\n"
+                            "    return W, (b - running_mean) * s + beta\n")},
+        "in place", FOLD_TESTS),
+    "fold_wrong_bias_shape": (_fold(b="((b - running_mean) * s + beta)[None, :]"), "b_folded has shape", FOLD_TESTS),
     "merge_unweighted_mean": (_merge(mean="means.mean(0)"), "unweighted average", MERGE_TESTS),
     "merge_no_between": (_merge(var="(n * variances).sum(0) / n.sum()"), "between-device", MERGE_TESTS),
     "merge_unbiased": (
@@ -66,6 +81,23 @@ MISTAKES = {
         _merge(mean="(n * means).sum(0, keepdims=True) / n.sum()",
                var="(n * (variances + (means - mean) ** 2)).sum(0, keepdims=True) / n.sum()"),
         "shape", MERGE_TESTS),
+    "merge_mean_not_divided": (_merge(mean="(n * means).sum(0)"), "forgot to divide by n", MERGE_TESTS),
+    "merge_unweighted_variance": (_merge(var="(variances + (means - mean) ** 2).mean(0)"), "without weighting",
+                                  MERGE_TESTS),
+    "merge_no_within": (_merge(var="(n * (means - mean) ** 2).sum(0) / n.sum()"), "within-device", MERGE_TESTS),
+    "merge_inputs_as_std": (_merge(var="(n * (variances ** 2 + (means - mean) ** 2)).sum(0) / n.sum()"),
+                            "standard deviations", MERGE_TESTS),
+    "merge_treated_as_unbiased": (
+        _merge(var="((n - 1) * variances + n * (means - mean) ** 2).sum(0) / n.sum()"), "unbiased variances",
+        MERGE_TESTS),
+    "merge_between_unweighted": (_merge(var="(n * variances).sum(0) / n.sum() + means.var(0)"), "equally",
+                                 MERGE_TESTS),
+    "merge_between_around_unweighted_mean": (
+        _merge(var="(n * (variances + (means - means.mean(0)) ** 2)).sum(0) / n.sum()"), "unweighted average of the means",
+        MERGE_TESTS),
+    "merge_returns_std": (_merge(var="np.sqrt((n * (variances + (means - mean) ** 2)).sum(0) / n.sum())"),
+                          "standard deviation", MERGE_TESTS),
+    "merge_swapped": (_merge(ret="var, mean"), "(var, mean)", MERGE_TESTS),
     "merge_calls_reference": (
         {"merge_batch_stats": "from bn_helpers.stats import merge_batch_stats\n"}, "reference code",
         ("test_merge_batch_stats_hidden",)),

@@ -1,11 +1,16 @@
 """bn_helpers.checks: correct code passes, each known mistake is named, loops are cut short."""
+import contextlib
+import io
+import re
 import time
+import warnings
 
+import nbformat
 import numpy as np
 import pytest
 
-from bn_helpers import checks, grading
-from conftest import course_cases
+from bn_helpers import checks, demo, grading
+from conftest import ROOT, course_cases
 
 CASES = {m.ASSIGNMENT: m for m in course_cases()}
 
@@ -23,25 +28,52 @@ def _graded(assignment):
     return list(grading.solution_code(grading.REPO, assignment))
 
 
-def _failures(assignment, namespace) -> dict[str, str]:
+def _failures(assignment, namespace, printed: dict | None = None) -> dict[str, str]:
+    """Each check (visible and hidden) on ``namespace``'s functions: {test cell: message} of the failures."""
     failed = {}
     for name in _graded(assignment):
         for hidden in (False, True):
+            cell = f"test_{name}" + ("_hidden" if hidden else "")
+            out = io.StringIO()
             try:
-                getattr(checks, name)(namespace[name], hidden=hidden)
+                with contextlib.redirect_stdout(out):
+                    getattr(checks, name)(namespace[name], hidden=hidden)
             except AssertionError as exc:
-                failed[f"test_{name}" + ("_hidden" if hidden else "")] = str(exc)
+                failed[cell] = str(exc)
+            if printed is not None:
+                printed[cell] = out.getvalue()
     return failed
+
+
+def _passes_quietly(assignment, edits=None):
+    """Every check passes, prints one line saying so on stdout, and warns nothing (stderr zeroes a test cell)."""
+    printed = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert _failures(assignment, _functions(assignment, edits), printed) == {}
+    assert [str(w.message) for w in caught] == []
+    for cell, text in printed.items():
+        name = cell.removeprefix("test_").removesuffix("_hidden")
+        assert text.count("\n") == 1 and text.startswith(f"{name}: "), (cell, text)
 
 
 @pytest.mark.parametrize("assignment", CASES)
 def test_solution_passes(assignment):
-    assert _failures(assignment, _functions(assignment)) == {}
+    _passes_quietly(assignment)
 
 
 @pytest.mark.parametrize("assignment, name", [(a, n) for a, m in CASES.items() for n in m.ALTERNATIVES])
 def test_other_correct_implementations_pass(assignment, name):
-    assert _failures(assignment, _functions(assignment, CASES[assignment].ALTERNATIVES[name])) == {}
+    _passes_quietly(assignment, CASES[assignment].ALTERNATIVES[name])
+
+
+def test_a_pass_names_its_cases(capsys):
+    def batch_mean(x):
+        return x.mean(axis=0)
+    checks.batch_mean(batch_mean, hidden=True)
+    out = capsys.readouterr()
+    assert out.out == "batch_mean: 9 cases passed (worked example, random (6, 4), 6 x random shape, own code)\n"
+    assert out.err == ""
 
 
 @pytest.mark.parametrize("assignment, mistake", [(a, n) for a, m in CASES.items() for n in m.MISTAKES])
@@ -50,6 +82,37 @@ def test_each_mistake_is_named(assignment, mistake):
     failed = _failures(assignment, _functions(assignment, edits))
     assert set(failed) == set(lost)
     assert phrase in failed[lost[0]], failed[lost[0]]
+    for message in failed.values():  # short, and never the checker's source
+        assert message.count("\n") <= 3 and "bn_helpers/checks" not in message, message
+        assert not re.search(r"lambda \w*:|def \w+\(", message), message
+
+
+def _points(assignment) -> dict[str, float]:
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"]) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("grade_id", "").startswith("test_")}
+
+
+def _release_code(assignment) -> dict[str, str]:
+    nb = nbformat.read(ROOT / "notebooks" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+@pytest.mark.parametrize("assignment", CASES)
+def test_sample_class_scores_as_expected_through_the_checks(assignment):
+    """The demo's students, graded by the same checks as their test cells call (fast; test_grading runs nbgrader)."""
+    points = _points(assignment)
+    for path in sorted((demo.SAMPLES / assignment).glob("*.py")):
+        edits, header = grading.read_sample(path)
+        base = grading.solution_code(grading.REPO, assignment) if header.get("base") == "solution" else _release_code(assignment)
+        code = {**base, **{k: v for k, v in edits.items() if v is not None and not k.startswith("test_")}}
+        namespace = dict(CASES[assignment].NAMESPACE)
+        for source in code.values():
+            exec(source, namespace)
+        failed = _failures(assignment, namespace)
+        score = sum(p for cell, p in points.items() if cell not in failed)
+        assert score == float(header["expected"]), (path.stem, failed)
 
 
 def test_not_implemented_is_explained():

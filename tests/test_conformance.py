@@ -1,15 +1,20 @@
 """bn_helpers agrees with PyTorch: committed goldens always, live torch when it is installed.
 
 Goldens come from ``tests/make_goldens.py`` (torch 2.13.0, CPU). Tolerances:
-1e-10 for float64; for float32 1e-5 relative to the largest value.
+1e-10 for float64; for float32 1e-5 relative to the largest value; for float16
+the allowance of ``float16_cases.excess`` (half an ulp plus float32 rounding).
 """
+import importlib.util
 import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bn_helpers import norms, numerics, stats
 import make_goldens
+from float16_cases import EDGE_BATCHES, VARIANTS, excess, float16_inputs, run, truth_and_scale
 from make_goldens import GOLDENS
 
 DTYPES = ["float64", "float32"]
@@ -132,3 +137,87 @@ def test_single_value_per_channel_refused_like_torch():
         numerics.batchnorm_forward(np.ones((1, 3)), np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match="more than 1 value per"):
         norms.spatial_batchnorm_forward(np.ones((1, 3, 1, 1)), np.ones(3), np.zeros(3))
+
+
+# ---------------------------------------------------------------- float16, live
+
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+TORCH_KIND = {"batchnorm": "batchnorm", "spatial_batchnorm": "spatial_batchnorm", "layernorm": "layernorm",
+              "layernorm4d": "layernorm", "instancenorm": "instancenorm", "groupnorm": "groupnorm"}
+
+
+def torch_float16(kind, args, dtype):
+    """torch's forward and backward on the float16 ``args`` cast to ``dtype``, rounded to float16."""
+    x, gamma, beta, dout = (a.astype(dtype) for a in args)
+    g = make_goldens.norm_case(kind, x, gamma, beta, dout, G=2 if kind == "groupnorm" else None)
+    return {k: np.asarray(g[k]).astype(np.float16) for k in ("out", "dx", "dgamma", "dbeta")}
+
+
+def test_float16_batch_of_the_issue_like_torch():
+    torch = pytest.importorskip("torch")
+    x = np.array([[200.0], [-200.0]], np.float16)
+    theirs = torch.nn.functional.batch_norm(torch.from_numpy(x), None, None, training=True).numpy()
+    ours, _ = numerics.batchnorm_forward(x, [1.0], [0.0])
+    assert ours.dtype == theirs.dtype == np.float16
+    assert ours.ravel().tolist() == theirs.ravel().tolist() == [1.0, -1.0]
+
+
+def _conditioned(name):
+    inputs = float16_inputs(VARIANTS[name][2], conditioned=True)
+    # a one-feature layer norm has x_hat = 0 exactly; torch's float dgamma there is not 0 (e.g. -2.7 for N=3000)
+    return inputs.filter(lambda a: a[0].shape[1] > 1) if name == "layernorm" else inputs
+
+
+@needs_torch
+@pytest.mark.parametrize("name", TORCH_KIND)
+@settings(deadline=None, max_examples=25)
+@given(data=st.data())
+def test_float16_live_against_torch_in_float32(name, data):
+    # PyTorch's CPU kernels accumulate half in float: torch in float32, rounded to float16, is the reference.
+    # Each side lies within one allowance of the exact value, so within two of each other. Offsets stay
+    # within 3 spreads: for a mean 1e6 times the spread, torch's float32 is itself far from the exact value
+    # (test_norms checks ours there against float64).
+    args = data.draw(_conditioned(name))
+    ours, theirs = run(name, *args), torch_float16(TORCH_KIND[name], args, np.float32)
+    _, scale = truth_and_scale(name, *args)
+    for k in ("out", "dx", "dgamma", "dbeta"):
+        assert ours[k].dtype == np.float16 and excess(ours[k], theirs[k], scale[k]) <= 2.0, k
+
+
+@needs_torch
+@pytest.mark.parametrize("name", EDGE_BATCHES)
+def test_float16_edge_batches_against_torch(name):
+    x = EDGE_BATCHES[name].astype(np.float16)
+    rng = np.random.default_rng(len(name))
+    d = x.shape[1]
+    args = (x, rng.uniform(0.5, 2, d).astype(np.float16), rng.normal(0, 1, d).astype(np.float16),
+            rng.normal(0, 1, x.shape).astype(np.float16))
+    ours, theirs = run("batchnorm", *args), torch_float16("batchnorm", args, np.float32)
+    _, scale = truth_and_scale("batchnorm", *args)
+    for k in ("out", "dx", "dgamma", "dbeta"):
+        assert excess(ours[k], theirs[k], scale[k]) <= 2.0, k
+
+
+# batch variances near 90000 (past float16's 65504) with momentum 0.1; 10000 for the cumulative average,
+# which would itself pass 65504 with 90000
+@pytest.mark.parametrize("shape, momentum, spread", [((16, 3), 0.1, 300.0), ((4, 2, 3, 3), None, 100.0)])
+def test_float16_running_statistics_like_torch_half_modules(shape, momentum, spread):
+    # torch's half BatchNorm updates its half buffers in float and rounds once: the same numbers here
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    c = shape[1]
+    layer = (torch.nn.BatchNorm1d if len(shape) == 2 else torch.nn.BatchNorm2d)(c, momentum=momentum).half()
+    s = stats.init_running_stats(c, dtype=np.float16)
+    gamma, beta = np.ones(c, np.float16), np.zeros(c, np.float16)
+    with torch.no_grad():
+        for step in range(3):
+            xb = (spread * rng.standard_normal(shape) + 50 * step).astype(np.float16)
+            layer(torch.from_numpy(xb))
+            _, _, s = stats.batchnorm_train_step(xb, gamma, beta, s, momentum=momentum)
+        x_eval = (spread * rng.standard_normal(shape)).astype(np.float16)
+        eval_out = layer.eval()(torch.from_numpy(x_eval)).numpy()
+    assert s.var.dtype == np.float16 and np.all(np.isfinite(s.var)) and s.var.min() > 0.05 * spread**2
+    np.testing.assert_allclose(s.mean, layer.running_mean.numpy(), rtol=2**-10, atol=2**-24)
+    np.testing.assert_allclose(s.var, layer.running_var.numpy(), rtol=2**-10)
+    ours = stats.batchnorm_eval(x_eval, gamma, beta, s.mean, s.var)
+    np.testing.assert_allclose(ours, eval_out, rtol=2**-10, atol=2**-24)

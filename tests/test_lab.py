@@ -77,9 +77,10 @@ def _disabled(page: str) -> str:
     return m[1] if m else ""
 
 
-def test_make_lab_is_the_student_view(tmp_path):
+def test_make_lab_is_the_quiet_student_view_of_the_working_copy(tmp_path):
     work = tmp_path / "my_work"
-    proc, base, token, _ = _serve("lab", _free_port(), tmp_path, f"WORK={work}")
+    port = _free_port()
+    proc, base, token, startup = _serve("lab", port, tmp_path, f"WORK={work}")
     try:
         # JupyterLab 4 and Notebook 7 (tree and notebook pages) read the same page config
         for page in ("lab", "tree", "notebooks/02_forward/02_forward.ipynb"):
@@ -90,30 +91,19 @@ def test_make_lab_is_the_student_view(tmp_path):
                 assert f'"@jupyter/nbgrader:{plugin}"' in disabled, (page, plugin)  # menu: the empty "Nbgrader" menu
             assert "validate-assignment" not in disabled  # students keep the Validate button
         assert _get(f"{base}/formgrader?token={token}")[0] == 404
-        status, listing = _get(f"{base}/api/contents?token={token}")
-        assert status == 200 and '"02_forward"' in listing
         # it serves the working copy, made from the release, not notebooks/ itself
+        status, listing = _get(f"{base}/api/contents/02_forward?token={token}")
+        assert status == 200 and '"02_forward/02_forward.ipynb"' in listing
         release = sorted(p.relative_to(ROOT / "notebooks") for p in (ROOT / "notebooks").rglob("*.ipynb")
                          if ".ipynb_checkpoints" not in p.parts)
         assert release and sorted(p.relative_to(work) for p in work.rglob("*.ipynb")) == release
-        status, listing = _get(f"{base}/api/contents/02_forward?token={token}")
-        assert status == 200 and '"02_forward/02_forward.ipynb"' in listing
     finally:
         _stop(proc)
-
-
-def test_first_make_lab_is_quiet_and_ends_with_the_address_and_how_to_stop(tmp_path):
-    port = _free_port()
-    proc, _, token, _ = _serve("lab", port, tmp_path, f"WORK={tmp_path / 'my_work'}")
-    try:
-        time.sleep(0)  # the output is complete once the hint is there (polled by _serve)
-        lines = [ln for ln in (tmp_path / "lab.log").read_text().splitlines() if ln.strip()]
-    finally:
-        _stop(proc)
+    lines = [ln for ln in startup.splitlines() if ln.strip()]  # the output up to the stop hint (before our requests)
+    # a quiet first run: the working-copy line, Jupyter's address block, how to stop; no INFO/WARNING wall
     assert lines[0].startswith("Made your working copy"), lines[:3]
     assert lines[-1].startswith(HINT) and f"jupyter server stop {port}" in lines[-1], lines[-3:]
     assert lines[-2].strip() == f"http://127.0.0.1:{port}/lab?token={token}", lines[-3:]
-    # nothing but the working-copy line and Jupyter's address block: no INFO or WARNING wall
     noise = [ln for ln in lines if re.match(r"\[[IWD] ", ln)]
     assert not noise, noise
     assert len(lines) <= 10, lines

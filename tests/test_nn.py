@@ -405,5 +405,54 @@ def test_mlp_errors():
         nn.mlp([2, 3, 2], rng=np.random.default_rng(0), seed=0)
 
 
+CONSTRUCTOR_ERRORS = {
+    "BatchNorm1d momentum str": (lambda: nn.BatchNorm1d(3, momentum="0.1"), TypeError,
+                                 r"^momentum must be a real number in \[0, 1\] or None; got str '0.1'$"),
+    "BatchNorm1d momentum 1.5": (lambda: nn.BatchNorm1d(3, momentum=1.5), ValueError,
+                                 r"^momentum must be in \[0, 1\] or None; got 1.5$"),
+    "BatchNorm1d momentum nan": (lambda: nn.BatchNorm1d(3, momentum=float("nan")), ValueError,
+                                 r"^momentum must be in \[0, 1\] or None; got nan$"),
+    "BatchNorm1d eps negative": (lambda: nn.BatchNorm1d(3, eps=-1e-5), ValueError, r"^eps must be >= 0 and finite; got -1e-05$"),
+    "BatchNorm1d eps None": (lambda: nn.BatchNorm1d(3, eps=None), TypeError, r"^eps must be a real number >= 0; got NoneType None$"),
+    "BatchNorm1d 2.5 features": (lambda: nn.BatchNorm1d(2.5), TypeError, r"^num_features must be an integer >= 1; got float 2.5$"),
+    "BatchNorm1d 0 features": (lambda: nn.BatchNorm1d(0), ValueError, r"^num_features must be an integer >= 1; got 0$"),
+    "LayerNorm eps str": (lambda: nn.LayerNorm(3, eps="1e-5"), TypeError, r"^eps must be a real number >= 0; got str '1e-5'$"),
+    "LayerNorm features str": (lambda: nn.LayerNorm("3"), TypeError, r"^num_features must be an integer >= 1; got str '3'$"),
+    "GroupNorm G float": (lambda: nn.GroupNorm(2.0, 4), TypeError,
+                          r"^G \(number of groups\) must be an integer; got float 2.0$"),
+    "GroupNorm G 0": (lambda: nn.GroupNorm(0, 4), ValueError, r"^G \(number of groups\) must be >= 1; got G=0$"),
+    "GroupNorm eps inf": (lambda: nn.GroupNorm(2, 4, eps=float("inf")), ValueError, r"^eps must be >= 0 and finite; got inf$"),
+    "Linear in_features str": (lambda: nn.Linear("3", 4, 0), TypeError, r"^in_features must be an integer >= 1; got str '3'$"),
+    "Linear out_features 0": (lambda: nn.Linear(3, 0, 0), ValueError, r"^out_features must be an integer >= 1; got 0$"),
+    "Linear weight_scale -1": (lambda: nn.Linear(3, 4, 0, weight_scale=-1), ValueError,
+                               r"^weight_scale must be >= 0 and finite, or None; got -1.0$"),
+    "SGD lr str": (lambda: nn.SGD([], lr="0.1"), TypeError, r"^lr must be a real number > 0; got str '0.1'$"),
+    "SGD lr 0": (lambda: nn.SGD([], lr=0), ValueError, r"^lr must be > 0 and finite; got 0.0$"),
+    "SGD momentum 1": (lambda: nn.SGD([], lr=0.1, momentum=1.0), ValueError, r"^momentum must be in \[0, 1\); got 1.0$"),
+    "mlp width 2.5": (lambda: nn.mlp([4, 2.5, 2]), TypeError, r"^sizes\[1\] must be an integer >= 1; got float 2.5$"),
+    "mlp width 0": (lambda: nn.mlp([4, 0, 2]), ValueError, r"^sizes\[1\] must be an integer >= 1; got 0$"),
+}
+
+
+@pytest.mark.parametrize("case", CONSTRUCTOR_ERRORS)
+def test_constructors_name_the_argument_what_is_required_and_what_came(case):
+    call, error, match = CONSTRUCTOR_ERRORS[case]
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_fit_refuses_non_integer_sizes(digits):
+    X, y = digits.X_train[:100], digits.y_train[:100]
+    model = nn.mlp([64, 8, 10], seed=0)
+    with pytest.raises(TypeError, match=r"^batch_size must be an integer >= 1; got float 20.5$"):
+        nn.fit(model, X, y, steps=3, batch_size=20.5, progress=False)
+    with pytest.raises(TypeError, match=r"^steps must be an integer >= 0; got float 2.7$"):
+        nn.fit(model, X, y, steps=2.7, progress=False)
+    with pytest.raises(ValueError, match=r"^epochs must be an integer >= 0; got -1$"):
+        nn.fit(model, X, y, epochs=-1, progress=False)
+    with pytest.raises(TypeError, match=r"^eval_every must be an integer >= 1; got str '5'$"):
+        nn.fit(model, X, y, steps=3, eval_every="5", X_test=X, y_test=y, progress=False)
+
+
 def test_doctests():
     assert doctest.testmod(nn).failed == 0

@@ -7,8 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bn_helpers import norms
+from bn_helpers.numerics import normalize as numerics_normalize
 from bn_helpers.gradcheck import numerical_gradient, rel_error
 from bn_helpers.numerics import batchnorm_forward
+from float16_cases import VARIANTS, assert_float16_close, excess, float16_inputs, run, truth_and_scale
 
 FAST = settings(deadline=None, max_examples=25)
 
@@ -265,6 +267,48 @@ def test_backward_errors_name_the_problem():
         norms.batchnorm_backward_compact(np.ones((2, 3)), bn_cache)
     with pytest.raises(TypeError, match="G .* must be an integer; got float"):
         norms.groupnorm_forward(x, np.ones(4), np.zeros(4), 2.0)
+
+
+# --------------------------------------------------------------------------
+# float16: summed and computed in float32, rounded once (as PyTorch's CPU kernels do)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+@settings(deadline=None, max_examples=40)
+@given(data=st.data())
+def test_float16_forward_and_backward_match_float64(name, data):
+    # |x| up to 6e4, batches of up to 3000 values: float16 sums of squares overflow in most draws
+    args = data.draw(float16_inputs(VARIANTS[name][2]))
+    truth, scale = truth_and_scale(name, *args)
+    assert_float16_close(run(name, *args), truth, scale)
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_float16_caches_hold_float32_and_inputs_are_untouched(name):
+    rng = np.random.default_rng(8)
+    shape = (6, 4) if VARIANTS[name][2] == 2 else (2, 4, 3, 3)
+    x = (300 * rng.standard_normal(shape)).astype(np.float16)  # variances near 90000 > 65504
+    gamma, beta, dout = np.ones(4, np.float16), np.zeros(4, np.float16), rng.normal(size=shape).astype(np.float16)
+    saved = [a.copy() for a in (x, gamma, beta, dout)]
+    got = run(name, x, gamma, beta, dout)
+    bn = getattr(got["cache"], "bn", got["cache"])
+    assert bn.x is x and bn.var.dtype == bn.inv_std.dtype == bn.x_hat.dtype == np.float32
+    assert np.all(np.isfinite(bn.var)) and bn.var.max() > 65504
+    for before, after in zip(saved, (x, gamma, beta, dout)):
+        assert np.array_equal(before, after)
+
+
+def test_normalize_backward_sums_float16_in_float32():
+    rng = np.random.default_rng(9)
+    x = np.where(np.arange(3000)[:, None] % 2, 10.0, -10.0) + rng.normal(0, 1, (3000, 2))
+    x_hat, _, _, inv_std = numerics_normalize(x, (0,))
+    dx_hat = 40 * x_hat + rng.normal(size=(3000, 2))  # sum(dx_hat * x_hat) is near 120000 > 65504
+    dx_hat, x_hat = dx_hat.astype(np.float16), x_hat.astype(np.float16)
+    got = norms.normalize_backward(dx_hat, x_hat, inv_std, (0,))
+    exact = norms.normalize_backward(dx_hat.astype(np.float64), x_hat.astype(np.float64), inv_std, (0,))
+    assert got.dtype == np.float16 and np.all(np.isfinite(got))
+    assert excess(got, exact, inv_std * np.abs(dx_hat).max(axis=0)) <= 1.0
 
 
 def test_docstring_examples_run():

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from bn_helpers import data, numerics
+from float16_cases import EDGE_BATCHES, assert_float16_close, run, truth_and_scale
 
 
 def test_worked_example_numbers():
@@ -62,11 +63,81 @@ def test_errors_name_expected_and_received(args, match):
         numerics.batchnorm_forward(*args)
 
 
-def test_negative_eps_and_non_numeric_input():
-    with pytest.raises(ValueError, match="eps must be a number >= 0; got -1"):
-        numerics.batchnorm_forward(np.ones((3, 2)), np.ones(2), np.zeros(2), eps=-1)
+@pytest.mark.parametrize(
+    "eps, error, match",
+    [
+        (-1, ValueError, r"^eps must be >= 0 and finite; got -1.0$"),
+        (float("nan"), ValueError, r"^eps must be >= 0 and finite; got nan$"),
+        (float("inf"), ValueError, r"^eps must be >= 0 and finite; got inf$"),
+        ("1e-5", TypeError, r"^eps must be a real number >= 0; got str '1e-5'$"),
+        (None, TypeError, r"^eps must be a real number >= 0; got NoneType None$"),
+    ],
+)
+def test_eps_errors_name_the_argument(eps, error, match):
+    with pytest.raises(error, match=match):
+        numerics.batchnorm_forward(np.ones((3, 2)), np.ones(2), np.zeros(2), eps=eps)
+
+
+def test_eps_zero_is_allowed_for_exact_identities():
+    out, cache = numerics.batchnorm_forward([[1.0], [3.0]], [1.0], [0.0], eps=0)
+    assert out.ravel().tolist() == [-1.0, 1.0] and cache.eps == 0.0
+
+
+def test_non_numeric_input_and_parameters():
     with pytest.raises(TypeError, match="real floating-point"):
         numerics.batch_mean(np.array([["a", "b"]]))
+    with pytest.raises(TypeError, match=r"^gamma must hold real numbers, shape \(2,\); got dtype <U1$"):
+        numerics.batchnorm_forward(np.ones((3, 2)), ["a", "b"], np.zeros(2))
+    with pytest.raises(TypeError, match=r"^beta must hold real numbers, shape \(2,\); got NoneType$"):
+        numerics.batchnorm_forward(np.ones((3, 2)), np.ones(2), None)
+
+
+# --------------------------------------------------------------------------
+# float16: summed in float32, rounded once (as PyTorch's CPU kernels do)
+# --------------------------------------------------------------------------
+
+
+def test_float16_batch_of_the_issue_is_normalized():
+    # float16 sums overflowed: 200**2 + 200**2 = 80000 > 65504 made the variance inf and out 0
+    x = np.array([[200.0], [-200.0]], np.float16)
+    out, cache = numerics.batchnorm_forward(x, [1.0], [0.0])
+    assert out.dtype == np.float16 and out.ravel().tolist() == [1.0, -1.0]
+    assert cache.x is x and cache.var.dtype == cache.inv_std.dtype == cache.x_hat.dtype == np.float32
+    assert cache.var[0] == 40000.0 and cache.mean[0] == 0.0
+
+
+def test_sum_over_accumulates_float16_in_float32():
+    a = np.full((3000, 2), 10.0, np.float16)  # 3000 squares of 10: 300000, past float16's 65504
+    squares = numerics.sum_over(a, (0,), a)
+    assert squares.dtype == np.float32 and squares.shape == (1, 2)
+    np.testing.assert_array_equal(squares, 300000.0)
+    np.testing.assert_array_equal(numerics.sum_over(a, (0,)), 30000.0)
+    for dtype in (np.float32, np.float64):  # other dtypes keep their own
+        assert numerics.sum_over(a.astype(dtype), (0,), a.astype(dtype)).dtype == dtype
+
+
+def test_float16_mean_and_variance_keep_float16():
+    x = EDGE_BATCHES["sum_of_squares_of_3000_tens"].astype(np.float16)
+    assert numerics.batch_mean(x).dtype == numerics.batch_variance(x).dtype == np.float16
+    np.testing.assert_array_equal(numerics.batch_variance(x), 100.0)
+    np.testing.assert_array_equal(numerics.batch_mean(x), 0.0)
+    big = np.array([[300.0], [-300.0]], np.float16)  # variance 90000: no float16 holds it
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert np.isinf(numerics.batch_variance(big)[0])
+    x_hat, mean, var, inv_std = numerics.normalize(big, (0,))
+    assert x_hat.dtype == np.float16 and x_hat.ravel().tolist() == [1.0, -1.0]
+    assert var.dtype == np.float32 and var[0, 0] == 90000.0
+
+
+@pytest.mark.parametrize("name", EDGE_BATCHES)
+def test_float16_edge_batches_match_float64(name):
+    x = EDGE_BATCHES[name].astype(np.float16)
+    rng = np.random.default_rng(len(name))
+    d = x.shape[1]
+    args = (x, rng.uniform(0.5, 2, d).astype(np.float16), rng.normal(0, 1, d).astype(np.float16),
+            rng.normal(0, 1, x.shape).astype(np.float16))
+    truth, scale = truth_and_scale("batchnorm", *args)
+    assert_float16_close(run("batchnorm", *args), truth, scale)
 
 
 batches = arrays(

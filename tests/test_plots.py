@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from bn_helpers import plots  # noqa: E402
 from bn_helpers.numerics import batchnorm_forward  # noqa: E402
 from bn_helpers.plots import plot_clouds, plot_lines, plot_unit_histograms  # noqa: E402
 
@@ -98,49 +99,70 @@ def _pre_activations(n=300, d=6):
     return before, after
 
 
-def test_unit_histograms_label_title_and_legend_per_unit(pair):
-    before, after = _pre_activations()
-    returned = plot_unit_histograms(pair, before, after, units=(0, 2, 5))
-    assert returned[0] is pair[0] and returned[1] is pair[1]
-    assert [a.get_xlabel() for a in pair] == ["pre-activation value"] * 2
-    assert [a.get_ylabel() for a in pair] == ["count"] * 2
-    assert "Before" in pair[0].get_title() and "After" in pair[1].get_title()
-    for a in pair:
-        texts = [t.get_text() for t in a.get_legend().get_texts()]
-        assert [t.split(":")[0] for t in texts] == ["unit 0", "unit 2", "unit 5"]
-        assert len(a.patches) == 3
+@pytest.fixture
+def grid3():
+    fig, axes = plt.subplots(3, 2)
+    yield axes
+    plt.close(fig)
 
 
-def test_unit_histograms_legend_shows_bn_statistics(pair):
+def test_unit_histograms_one_row_per_unit_labelled(grid3):
     before, after = _pre_activations()
-    plot_unit_histograms(pair, before, after, units=(1,))
-    (before_text,) = [t.get_text() for t in pair[0].get_legend().get_texts()]
-    (after_text,) = [t.get_text() for t in pair[1].get_legend().get_texts()]
+    returned = plot_unit_histograms(grid3, before, after, units=(0, 2, 5))
+    assert returned.shape == (3, 2) and returned[1, 0] is grid3[1, 0]
+    assert [a.get_title() for a in grid3[0]] == ["Before BatchNorm", "After BatchNorm"]
+    assert all(a.get_ylabel() == "count" for a in grid3.ravel())
+    assert grid3[-1, 0].get_xlabel() == "pre-activation value" and grid3[-1, 1].get_xlabel()
+    for row, unit in zip(grid3, (0, 2, 5)):
+        for a in row:
+            (text,) = [t.get_text() for t in a.get_legend().get_texts()]
+            assert text.startswith(f"unit {unit}:")
+            assert len(a.patches) == 1
+
+
+def test_unit_histograms_before_without_bn_colour_after_with_bn_colour(grid3):
+    from matplotlib.colors import to_rgb
+    before, after = _pre_activations()
+    plot_unit_histograms(grid3, before, after, units=(0, 2, 5))
+    assert to_rgb(grid3[0, 0].patches[0].get_facecolor()) == to_rgb(plots.condition_color("without BN"))
+    assert to_rgb(grid3[0, 1].patches[0].get_facecolor()) == to_rgb(plots.condition_color("with BN"))
+
+
+def test_unit_histograms_legend_shows_bn_statistics():
+    fig, axes = plt.subplots(1, 2)
+    before, after = _pre_activations()
+    plot_unit_histograms(axes, before, after, units=(1,))
+    (before_text,) = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    (after_text,) = [t.get_text() for t in axes[1].get_legend().get_texts()]
     assert f"μ={before[:, 1].mean():.2f}" in before_text
     assert after_text == "unit 1: μ=0.00, σ=1.00"
+    plt.close(fig)
 
 
-def test_unit_histograms_counts_every_value(pair):
+def test_unit_histograms_after_is_the_same_bars_standardized(grid3):
     before, after = _pre_activations(n=250)
-    plot_unit_histograms(pair, before, after, units=(0, 1), bins=12)
-    for a in pair:
-        for patch in a.patches:
-            heights = patch.get_xy()[:, 1]
-            # a stepfilled outline visits each bar top twice
-            assert heights.max() <= 250 and heights.sum() / 2 == pytest.approx(250)
+    plot_unit_histograms(grid3, before, after, units=(0, 1, 4), bins=12)
+    for row in grid3:
+        left, right = (a.patches[0].get_xy() for a in row)
+        # a stepfilled outline visits each bar top twice; every value is counted once
+        assert left[:, 1].sum() / 2 == pytest.approx(250)
+        np.testing.assert_allclose(right[:, 1], left[:, 1])          # the same bars ...
+        assert np.ptp(right[:, 0]) < np.ptp(left[:, 0])               # ... rescaled (std 1 < the unit's std)
 
 
 @pytest.mark.parametrize("units", [(), (0, 6), (-1,)])
-def test_unit_histograms_rejects_bad_units(pair, units):
+def test_unit_histograms_rejects_bad_units(grid3, units):
     before, after = _pre_activations(d=6)
     with pytest.raises(ValueError, match="units"):
-        plot_unit_histograms(pair, before, after, units=units)
+        plot_unit_histograms(grid3, before, after, units=units)
 
 
-def test_unit_histograms_rejects_mismatched_shapes(pair):
+def test_unit_histograms_rejects_mismatched_shapes_and_grids(grid3):
     before, after = _pre_activations()
     with pytest.raises(ValueError, match="same shape"):
-        plot_unit_histograms(pair, before, after[:-1])
+        plot_unit_histograms(grid3, before, after[:-1])
+    with pytest.raises(ValueError, match="grid of shape"):
+        plot_unit_histograms(grid3, before, after, units=(0, 1))
 
 
 # --------------------------------------------------------------------------- plot_lines

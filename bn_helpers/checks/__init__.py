@@ -16,6 +16,10 @@ so an infinite loop fails one test quickly instead of eating the grading run.
 
 One module per assignment: ``forward`` (02); ``_common`` holds what they share.
 """
+import functools as _functools
+import os as _os
+import types as _types
+
 from ._common import TIME_BUDGET
 from .forward import batch_mean, batch_variance, batchnorm_forward, undo_params
 from .train_eval import BatchNorm1d, keras_to_torch_momentum
@@ -23,5 +27,56 @@ from .backward import batchnorm_backward, batchnorm_backward_compact
 from .why_normalize import layer_stats, prediction_ics, saturation_fraction, standardize
 from .variants import batch_renorm_forward, groupnorm_forward, instancenorm_forward, layernorm_forward, spatial_batchnorm_forward
 from .in_practice import fold_batchnorm, merge_batch_stats
+
+_HERE = _os.path.dirname(_os.path.abspath(__file__))
+
+
+def _without_checker_frames(tb):
+    """A traceback with the checks' own frames left out (only the student's code stays)."""
+    kept = []
+    while tb is not None:
+        if not _os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_HERE + _os.sep):
+            kept.append(tb)
+        tb = tb.tb_next
+    out = None
+    for t in reversed(kept):
+        out = _types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
+def _public(check):
+    """What a test cell calls: the check, whose failure shows the diagnosis and the numbers only.
+
+    A failing check raises a fresh ``AssertionError`` from this frame, which
+    IPython hides (``__tracebackhide__``): the student sees the test cell's
+    line and the message, never the checker's source (whose lines would give
+    the answer away). An exception raised in the student's code stays attached
+    as the cause, with the student's frames only.
+    """
+    @_functools.wraps(check)
+    def run(*args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841 (read by IPython and pytest)
+        try:
+            return check(*args, **kwargs)
+        except AssertionError as exc:
+            clean, cause = AssertionError(*exc.args), exc.__cause__
+        except Exception as exc:  # a check tripped over an answer it did not expect
+            clean = AssertionError(f"{check.__name__}: your answer could not be checked: {type(exc).__name__}: {exc}")
+            cause = exc
+        if cause is not None:
+            cause = cause.with_traceback(_without_checker_frames(cause.__traceback__))
+        raise clean from cause
+
+    run.__wrapped_check__ = check
+    return run
+
+
+for _name in ("batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "BatchNorm1d",
+              "keras_to_torch_momentum", "batchnorm_backward", "batchnorm_backward_compact", "layer_stats",
+              "prediction_ics", "saturation_fraction", "standardize", "batch_renorm_forward", "groupnorm_forward",
+              "instancenorm_forward", "layernorm_forward", "spatial_batchnorm_forward", "fold_batchnorm",
+              "merge_batch_stats"):
+    globals()[_name] = _public(globals()[_name])
+del _name
 
 __all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact", "BatchNorm1d", "keras_to_torch_momentum", "TIME_BUDGET", "standardize", "layer_stats", "saturation_fraction", "prediction_ics", "spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward", "groupnorm_forward", "batch_renorm_forward", "fold_batchnorm", "merge_batch_stats"]

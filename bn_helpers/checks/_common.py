@@ -62,6 +62,7 @@ def describe(args: tuple) -> str:
 
 def call(fn: Callable, name: str, *args, **kwargs) -> Any:
     """Call student code with a time budget; turn its errors into hints."""
+    __tracebackhide__ = True  # noqa: F841 (IPython hides this frame)
     try:
         with time_limit(TIME_BUDGET):
             return fn(*args, **kwargs)

@@ -99,14 +99,18 @@ def closest(got, candidates: Iterable[tuple[str, object]], tol: float = 1e-4) ->
     """The message of the candidate output nearest to ``got``, if one lies within ``tol`` (relative, max norm).
 
     ``candidates`` holds ``(message, output)`` pairs; an output may be a
-    zero-argument callable, evaluated with floating-point warnings silenced.
+    zero-argument callable, evaluated with floating-point warnings silenced
+    (one that raises, e.g. a broadcast impossible on these shapes, is skipped).
     """
     g = np.asarray(got, dtype=np.float64)
     best, best_err = None, tol
     for message, cand in candidates:
-        with np.errstate(all="ignore"):
-            value = cand() if callable(cand) else cand
-            c = np.asarray(value, dtype=np.float64)
+        try:
+            with np.errstate(all="ignore"):
+                value = cand() if callable(cand) else cand
+                c = np.asarray(value, dtype=np.float64)
+        except (ValueError, TypeError, IndexError, ZeroDivisionError):
+            continue  # a slip that cannot even happen on these shapes (e.g. a broadcast that fails)
         err = _mismatch(g, c)
         if err <= best_err:
             best, best_err = message, err

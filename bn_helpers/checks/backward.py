@@ -106,7 +106,7 @@ def _dx_mistakes(dout, cache, compact: bool) -> list[tuple[str, Callable]]:
     std = 1.0 / np.asarray(cache.inv_std, np.float64)
     mean_term = "the - sum(dx_hat) term" if compact else "dmean / N"
     var_term = "the - x_hat * sum(dx_hat * x_hat) term" if compact else "the dvar path into centered"
-    return [
+    out = [
         (f"You left out the mean path: dx ignores dmean. The mean depends on every x_i, so each x_i also gets "
          f"-sum(dcentered)/N through mean = sum(x)/N ({mean_term}).", lambda: _dx(dout, cache, mean_path=False)),
         (f"You left out the variance path: dx ignores dvar. var depends on x through centered, so dcentered "
@@ -149,11 +149,27 @@ def _dx_mistakes(dout, cache, compact: bool) -> list[tuple[str, Callable]]:
         ("dx lacks the factor inv_std: every path into x goes through x_hat = centered * inv_std.",
          lambda: _dx(dout, cache) * std),
     ]
+    if compact:
+        out += [
+            ("Your variance term uses x where the closed form has x_hat: - x_hat * sum(dx_hat * x_hat).",
+             lambda: _compact_with(dout, cache, np.asarray(cache.x, np.float64), "inner")),
+            ("Your variance term uses x where the closed form has x_hat: - x_hat * sum(dx_hat * x_hat).",
+             lambda: _compact_with(dout, cache, np.asarray(cache.x, np.float64), "both")),
+        ]
+    return out
+
+
+def _compact_with(dout, cache, other, where):
+    """The closed form with ``other`` in place of x_hat inside the variance term's sum (or in both places)."""
+    d, x_hat, inv_std, gamma = _parts(dout, cache)
+    g = d * gamma
+    n = g.shape[0]
+    outer = other if where == "both" else x_hat
+    return inv_std / n * (n * g - g.sum(axis=0) - outer * (g * other).sum(axis=0))
 
 
 def _dgamma_mistakes(dout, cache):
     d, x_hat, inv_std, gamma = _parts(dout, cache)
-    n = d.shape[0]
     return [
         ("dgamma is the MEAN of dout * x_hat over the batch; gradients of a parameter shared by every example "
          "add up: dgamma = sum(dout * x_hat, axis=0).", lambda: (d * x_hat).mean(0)),
@@ -167,7 +183,6 @@ def _dgamma_mistakes(dout, cache):
          lambda: (d * x_hat).sum(0) * gamma),
         ("dgamma is multiplied by inv_std: dgamma = sum(dout * x_hat, axis=0); x_hat already holds the division.",
          lambda: (d * x_hat).sum(0) * inv_std),
-        ("dgamma is divided by N: dgamma = sum(dout * x_hat, axis=0).", lambda: (d * x_hat).sum(0) / n),
     ]
 
 
@@ -187,21 +202,20 @@ def _dx_fallback(got, want, x_hat, compact: bool) -> str:
     """Name the broken path of an unrecognized dx from two facts every right dx obeys."""
     got = np.asarray(got, np.float64)
     scale = float(np.abs(want).max(initial=0.0)) * len(want) + 1e-12
-    colsum = np.abs(got.sum(axis=0)).max(initial=0.0) / scale
-    orth = np.abs((got * x_hat).sum(axis=0)).max(initial=0.0) / scale
+    with np.errstate(all="ignore"):
+        ratio = (got * want).sum(axis=0) / (want * want).sum(axis=0)
+    if np.all(np.isfinite(ratio)) and np.allclose(got, want * ratio, rtol=1e-4, atol=1e-9 * scale):
+        return (f"your dx is the right one times a factor per feature ({ratio.min():.4g} to {ratio.max():.4g}): "
+                "check the factors gamma, inv_std and 1/N.")
+    colsum = np.abs(got.sum(axis=0) - want.sum(axis=0)).max(initial=0.0) / scale
+    orth = np.abs((got * x_hat).sum(axis=0) - (want * x_hat).sum(axis=0)).max(initial=0.0) / scale
     if colsum > 1e-6:
         return ("your dx does not sum to zero over the batch (a right dx does, because the mean is subtracted): "
                 "the mean path (" + ("the - sum(dx_hat) term" if compact else "dmean / N") + ") is missing or wrong.")
     if orth > 1e-6:
-        return ("your dx is not orthogonal to x_hat (a right dx is: sum(dx * x_hat, axis=0) = 0, because x_hat "
-                "is divided by its own std): the variance path (" + (
+        return ("your dx is not orthogonal to x_hat (a right dx is, up to eps: sum(dx * x_hat, axis=0) = 0, "
+                "because x_hat is divided by its own std): the variance path (" + (
                     "the - x_hat * sum(dx_hat * x_hat) term" if compact else "dvar") + ") is off.")
-    with np.errstate(all="ignore"):
-        ratio = (got * want).sum(axis=0) / (want * want).sum(axis=0)
-    if np.allclose(got, want * ratio, rtol=1e-4, atol=1e-9 * scale):
-        r = ratio[np.isfinite(ratio)]
-        return (f"dx sums to zero and is orthogonal to x_hat, but is off by a factor per feature "
-                f"({r.min():.4g} to {r.max():.4g}): check the factors gamma, inv_std and 1/N.")
     if compact:
         return ("wrong dx. Check each term of dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * "
                 "sum(dx_hat * x_hat)) with dx_hat = dout * gamma, on a (3, 2) batch by hand.")

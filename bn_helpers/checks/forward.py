@@ -351,7 +351,7 @@ def _check_cache(name, cache, x, eps, rtol, atol, where):
             continue
         got64 = got.astype(np.float64)
         n = x64.shape[0]
-        hints = {
+        hint_lists = {
             "var": lambda: [
                 ("cache.var is the unbiased variance (N-1); store the biased one you normalized with.",
                  x64.var(axis=0, ddof=1) if n > 1 else want),
@@ -365,7 +365,9 @@ def _check_cache(name, cache, x, eps, rtol, atol, where):
                 ("cache.x_hat holds the output gamma * x_hat + beta; store x_hat, before scale and shift.",
                  _x_hat_affine(cache, want))],
             "mean": lambda: [],
-        }[field]()
+        }
+        with np.errstate(all="ignore"):
+            hints = hint_lists[field]()
         message = closest(got64, hints) or f"cache.{field} is wrong."
         raise AssertionError(f"{name}: {message}\n  {where}: cache.{field} {worst(got64, want)}")
 

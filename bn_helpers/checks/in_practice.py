@@ -15,7 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from ._common import as_array, call, own_code, unchanged
+from ._common import as_array, own_code, unchanged
+from ._messages import Cases, call, worst
 
 __all__ = ["fold_batchnorm", "merge_batch_stats"]
 
@@ -50,8 +51,27 @@ def _fold_variants(W, b, gamma, beta, mean, var, eps):
          "not by the variance.", W * (gamma / (var + eps)), (b - mean) * (gamma / (var + eps)) + beta),
         ("you multiplied by sqrt(running_var + eps) instead of dividing: s = gamma / sqrt(running_var + eps).",
          W * (gamma * np.sqrt(var + eps)), (b - mean) * (gamma * np.sqrt(var + eps)) + beta),
+        ("you divided W and b by s instead of multiplying: BN multiplies by s = gamma / sqrt(running_var + eps).",
+         W / s, (b - mean) / s + beta),
+        ("you forgot gamma in the scale: s = gamma / sqrt(running_var + eps).",
+         W / np.sqrt(var + eps), (b - mean) / np.sqrt(var + eps) + beta),
+        ("the running mean has the wrong sign in the bias: BN subtracts it, b' = (b - running_mean) * s + beta.",
+         W * s, (b + mean) * s + beta),
+        ("you scaled beta too: BN adds beta after scaling, b' = (b - running_mean) * s + beta.",
+         W * s, (b - mean + beta) * s),
+        ("you subtracted the running mean after scaling: BN subtracts it first, b' = (b - running_mean) * s + beta.",
+         W * s, b * s - mean + beta),
+        ("you did not scale the bias: b' = (b - running_mean) * s + beta, the whole (b - running_mean) times s.",
+         W * s, b - mean + beta),
+        ("you scaled W but left the bias b unchanged: b' = (b - running_mean) * s + beta.", W * s, b),
     ]
     return out
+
+
+_FOLD_HINT = ("Check the shapes: W is (D_in, D) and b, gamma, beta, running_mean, running_var are (D,); "
+              "s = gamma / sqrt(running_var + eps) has shape (D,) and W * s scales each column.")
+_MERGE_HINT = ("Check the shapes: counts is (K,) (maybe a list), means and variances are (K, D); weight the rows "
+               "with np.asarray(counts)[:, None] and sum over axis=0.")
 
 
 def _fold_case(fn, name, W, b, gamma, beta, mean, var, eps, where, tol):
@@ -59,7 +79,7 @@ def _fold_case(fn, name, W, b, gamma, beta, mean, var, eps, where, tol):
     copies = {k: v.copy() for k, v in args.items()}
     kwargs = {} if eps is None else {"eps": eps}
     eps = 1e-5 if eps is None else eps
-    result = call(fn, name, *copies.values(), **kwargs)
+    result = call(fn, name, *copies.values(), hint=_FOLD_HINT, **kwargs)
     unchanged(args, copies, name)
     if not isinstance(result, tuple) or len(result) != 2:
         raise AssertionError(f"{name} must return a pair (W_folded, b_folded); got {type(result).__name__}")
@@ -72,7 +92,8 @@ def _fold_case(fn, name, W, b, gamma, beta, mean, var, eps, where, tol):
     if bf.shape != b.shape:
         raise AssertionError(f"{name}: b_folded has shape {bf.shape}; expected {b.shape}, one bias per unit "
                              f"(drop keepdims, or a leading axis).\n  {where}")
-    variants = _fold_variants(W, b, gamma, beta, mean, var, eps)
+    with np.errstate(all="ignore"):  # a unit with gamma = 0 makes some wrong folds divide by zero
+        variants = _fold_variants(W, b, gamma, beta, mean, var, eps)
     _, W_ok, b_ok = variants[0]
     rtol, atol = tol
     if np.allclose(Wf, W_ok, rtol=rtol, atol=atol) and np.allclose(bf, b_ok, rtol=rtol, atol=atol):
@@ -90,9 +111,9 @@ def _fold_case(fn, name, W, b, gamma, beta, mean, var, eps, where, tol):
         which = "W_folded" if not np.allclose(Wf, W_ok, rtol=rtol, atol=atol) else "b_folded"
         message = (f"{which} is wrong. With s = gamma / sqrt(running_var + eps): W' = W * s (each column "
                    "scaled) and b' = (b - running_mean) * s + beta.")
-    raise AssertionError(
-        f"{name}: {message}\n  {where}\n  expected W_folded[0] {np.round(W_ok[0, :4], 5)}, b_folded "
-        f"{np.round(b_ok[:4], 5)}\n  got      W_folded[0] {np.round(Wf[0, :4], 5)}, b_folded {np.round(bf[:4], 5)}")
+    w_bad = not np.allclose(Wf, W_ok, rtol=rtol, atol=atol)
+    detail = f"W_folded {worst(Wf, W_ok)}" if w_bad else f"b_folded {worst(bf, b_ok)}"
+    raise AssertionError(f"{name}: {message}\n  {where}: {detail}")
 
 
 def _fold_params(rng, d_in, d, dtype):
@@ -120,33 +141,41 @@ def fold_batchnorm(fn: Callable, hidden: bool = False) -> None:
         square root, eps ignored, wrong shapes, inputs changed in place.
     """
     name = "fold_batchnorm"
+    passed = Cases(name)
     rng = np.random.default_rng(606)
     tol64 = (1e-7, 1e-9)
     W, b, gamma, beta, mean, var = _fold_params(rng, 4, 4, np.float64)
     var[2] = 1e-4  # a nearly constant unit: eps matters
-    _fold_case(fn, name, W, b, gamma, beta, mean, var, None, "on W (4, 4), one running_var of 1e-4, default eps", tol64)
+    _fold_case(fn, name, W, b, gamma, beta, mean, var, None, "W (4, 4), one running_var of 1e-4, default eps", tol64)
+    passed.add("square W with a tiny running_var")
     W, b, gamma, beta, mean, var = _fold_params(rng, 3, 5, np.float64)
-    _fold_case(fn, name, W, b, gamma, beta, mean, var, 0.5, "on W (3, 5) with eps=0.5", tol64)
+    _fold_case(fn, name, W, b, gamma, beta, mean, var, 0.5, "W (3, 5) with eps=0.5", tol64)
+    passed.add("W (3, 5) with a large eps")
     # the folded layer computes what Linear -> BN (eval) computes
     x = rng.normal(0, 1, (6, 3))
-    Wf, bf = (np.asarray(a, dtype=np.float64) for a in call(fn, name, W, b, gamma, beta, mean, var, 0.5))
+    Wf, bf = (np.asarray(a, dtype=np.float64)
+              for a in call(fn, name, W, b, gamma, beta, mean, var, 0.5, hint=_FOLD_HINT))
     unfolded = gamma * ((x @ W + b) - mean) / np.sqrt(var + 0.5) + beta
     if not np.allclose(x @ Wf + bf, unfolded, rtol=1e-9, atol=1e-9):
         raise AssertionError(f"{name}: x @ W_folded + b_folded differs from the unfolded layer in eval mode "
-                             "(gamma * (x @ W + b - running_mean) / sqrt(running_var + eps) + beta).")
-    if not hidden:
-        return
-    for k in range(6):
-        dtype = np.float32 if k % 2 else np.float64
-        d_in, d = int(rng.integers(1, 21)), int(rng.integers(1, 21))
-        params = list(_fold_params(rng, d_in, d, dtype))
-        if k == 4:
-            params[2][0] = 0.0  # gamma = 0: a switched-off unit
-        tol = (2e-5, 1e-5) if dtype == np.float32 else tol64
-        _fold_case(fn, name, *params, None if k < 3 else 1e-3,
-                   f"on W {params[0].shape} ({np.dtype(dtype).name})", tol)
-    W, b, gamma, beta, mean, var = _fold_params(rng, 2, 3, np.float64)
-    own_code(fn, name, W, b, gamma, beta, mean, var)
+                             "(gamma * (x @ W + b - running_mean) / sqrt(running_var + eps) + beta): "
+                             f"{worst(x @ Wf + bf, unfolded)}.")
+    passed.add("same outputs as Linear then BN")
+    if hidden:
+        for k in range(6):
+            dtype = np.float32 if k % 2 else np.float64
+            d_in, d = int(rng.integers(1, 21)), int(rng.integers(1, 21))
+            params = list(_fold_params(rng, d_in, d, dtype))
+            if k == 4:
+                params[2][0] = 0.0  # gamma = 0: a switched-off unit
+            tol = (2e-5, 1e-5) if dtype == np.float32 else tol64
+            _fold_case(fn, name, *params, None if k < 3 else 1e-3,
+                       f"W {params[0].shape} ({np.dtype(dtype).name})", tol)
+            passed.add("a unit with gamma = 0" if k == 4 else "random shape")
+        W, b, gamma, beta, mean, var = _fold_params(rng, 2, 3, np.float64)
+        own_code(fn, name, W, b, gamma, beta, mean, var)
+        passed.add("own code")
+    passed.passed()
 
 
 # --------------------------------------------------------------------------
@@ -185,13 +214,20 @@ def _merge_variants(counts, means, variances, mean):
          (w * (m - mean) ** 2).sum(0)),
         ("you treated the inputs as standard deviations (squared them); they are variances already.",
          (w * (v ** 2 + (m - mean) ** 2)).sum(0)),
+        ("you treated the v_k as unbiased variances (multiplied them by n_k - 1); they are biased: "
+         "var = sum_k n_k (v_k + (m_k - mean)^2) / n.", (((n_k - 1) * v + n_k * (m - mean) ** 2).sum(0)) / n),
+        ("your between-device term weighs every device equally (the variance of the means); weight it by the "
+         "counts: var = sum_k n_k (v_k + (m_k - mean)^2) / n.", (w * v).sum(0) + m.var(0)),
+        ("your between-device term uses the unweighted average of the means; use the global (weighted) mean: "
+         "var = sum_k n_k (v_k + (m_k - mean)^2) / n.", (w * (v + (m - m.mean(0)) ** 2)).sum(0)),
+        ("you returned the standard deviation; return the variance (no square root).", np.sqrt(truth)),
     ]
 
 
 def _merge_case(fn, name, counts, means, variances, truth, where, tol, large_mean=False):
     args = {"counts": counts, "means": means, "variances": variances}
     copies = {k: v.copy() for k, v in args.items()}
-    result = call(fn, name, *copies.values())
+    result = call(fn, name, *copies.values(), hint=_MERGE_HINT)
     unchanged(args, copies, name)
     if not isinstance(result, tuple) or len(result) != 2:
         raise AssertionError(f"{name} must return a pair (mean, var); got {type(result).__name__}")
@@ -206,13 +242,18 @@ def _merge_case(fn, name, counts, means, variances, truth, where, tol, large_mea
     rtol, atol = tol
     true_mean, true_var = truth
     if not np.allclose(got_mean, true_mean, rtol=rtol, atol=atol):
-        if np.allclose(got_mean, means.astype(np.float64).mean(0), rtol=1e-6, atol=1e-9):
+        m64, n64 = means.astype(np.float64), np.asarray(counts, np.float64)[:, None]
+        if (not np.allclose(got_var, true_var, rtol=1e-4, atol=1e-9) and np.allclose(got_mean, true_var, rtol=1e-4)
+                and np.allclose(got_var, true_mean, rtol=1e-4)):
+            message = "you returned (var, mean); return them in the order (mean, var)."
+        elif np.allclose(got_mean, m64.mean(0), rtol=1e-6, atol=1e-9):
             message = ("you took the unweighted average of the device means. Devices hold different numbers "
                        "of examples: mean = sum_k n_k m_k / n.")
+        elif np.allclose(got_mean, (n64 * m64).sum(0), rtol=1e-6, atol=1e-9):
+            message = "you forgot to divide by n = sum_k n_k: mean = sum_k n_k m_k / n."
         else:
             message = "the mean is wrong: mean = sum_k n_k m_k / n, with n = sum_k n_k."
-        raise AssertionError(f"{name}: {message}\n  {where}\n  expected mean {np.round(true_mean[:4], 5)}, "
-                             f"got {np.round(got_mean[:4], 5)}")
+        raise AssertionError(f"{name}: {message}\n  {where}: mean {worst(got_mean, true_mean)}")
     if np.allclose(got_var, true_var, rtol=rtol, atol=atol):
         return
     message = None
@@ -221,12 +262,14 @@ def _merge_case(fn, name, counts, means, variances, truth, where, tol, large_mea
                    "about 0.1): the signature of E[x^2] - E[x]^2, which subtracts two numbers near 1e8 and "
                    "keeps no digit of the variance. Use var = sum_k n_k (v_k + (m_k - mean)^2) / n: "
                    "only small numbers get squared.")
-    for msg, cand in _merge_variants(counts, means, variances, true_mean):
+    with np.errstate(all="ignore"):
+        variants = _merge_variants(counts, means, variances, true_mean)
+    for msg, cand in variants:
         if message is None and np.allclose(got_var, cand, rtol=1e-4, atol=1e-9):
             message = msg
-    message = message or "the variance is wrong: var = sum_k n_k (v_k + (m_k - mean)^2) / n (biased)."
-    raise AssertionError(f"{name}: {message}\n  {where}\n  expected var {np.round(true_var[:4], 6)}, "
-                         f"got {np.round(got_var[:4], 6)}")
+    message = message or ("the variance is wrong: var = sum_k n_k (v_k + (m_k - mean)^2) / n (biased); try "
+                          "two devices by hand, or compare with np.var of the concatenated data.")
+    raise AssertionError(f"{name}: {message}\n  {where}: var {worst(got_var, true_var)}")
 
 
 def merge_batch_stats(fn: Callable, hidden: bool = False) -> None:
@@ -246,24 +289,30 @@ def merge_batch_stats(fn: Callable, hidden: bool = False) -> None:
         E[x^2] - E[x]^2, wrong shapes, inputs changed in place.
     """
     name = "merge_batch_stats"
+    passed = Cases(name)
     rng = np.random.default_rng(66)
     tol64 = (1e-7, 1e-9)
     case = _device_data(rng, [4, 2, 6], 3, np.float64)
     _merge_case(fn, name, *case, "3 devices with 4, 2 and 6 examples, D = 3", tol64)
+    passed.add("3 devices of different sizes")
     case = _device_data(rng, [4] * 8, 5, np.float64)
     _merge_case(fn, name, *case, "8 devices with 4 examples each, D = 5", tol64)
-    if not hidden:
-        return
-    for k in range(6):
-        dtype = np.float32 if k % 2 else np.float64
-        n_dev = 1 if k == 0 else int(rng.integers(2, 11))
-        counts = [int(c) for c in rng.integers(1, 21, n_dev)]
-        if k == 2:
-            counts[0] = 1  # a device with a single example: variance 0
-        case = _device_data(rng, counts, int(rng.integers(1, 21)), dtype)
-        tol = (1e-4, 1e-5) if dtype == np.float32 else tol64
-        _merge_case(fn, name, *case, f"{n_dev} device(s) with counts {counts}, {np.dtype(dtype).name}", tol)
-    case = _device_data(rng, [16, 8, 24, 16], 6, np.float32, loc=1e4, noise=0.1)
-    _merge_case(fn, name, *case, "float32, 4 devices, data with mean 1e4 and spread 0.1", (5e-2, 1e-6),
-                large_mean=True)
-    own_code(fn, name, *_device_data(rng, [3, 5], 2, np.float64)[:3])
+    passed.add("8 equal devices")
+    if hidden:
+        for k in range(6):
+            dtype = np.float32 if k % 2 else np.float64
+            n_dev = 1 if k == 0 else int(rng.integers(2, 11))
+            counts = [int(c) for c in rng.integers(1, 21, n_dev)]
+            if k == 2:
+                counts[0] = 1  # a device with a single example: variance 0
+            case = _device_data(rng, counts, int(rng.integers(1, 21)), dtype)
+            tol = (1e-4, 1e-5) if dtype == np.float32 else tol64
+            _merge_case(fn, name, *case, f"{n_dev} device(s) with counts {counts}, {np.dtype(dtype).name}", tol)
+            passed.add("one device" if k == 0 else "a device of one example" if k == 2 else "random devices")
+        case = _device_data(rng, [16, 8, 24, 16], 6, np.float32, loc=1e4, noise=0.1)
+        _merge_case(fn, name, *case, "float32, 4 devices, data with mean 1e4 and spread 0.1", (5e-2, 1e-6),
+                    large_mean=True)
+        passed.add("float32 with mean 1e4")
+        own_code(fn, name, *_device_data(rng, [3, 5], 2, np.float64)[:3])
+        passed.add("own code")
+    passed.passed()

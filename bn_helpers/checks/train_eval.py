@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import nn, norms, stats
 from ..data import WORKED_BETA, WORKED_GAMMA, worked_example
-from ._common import _OutOfTime, as_array, call, diagnose, random_cases, time_limit, unchanged, watch_reference
+from ._common import _OutOfTime, as_array, random_cases, time_limit, unchanged, watch_reference
+from ._messages import Cases, call, closest, worst
 from .forward import _FORWARD_MISTAKES
 
 __all__ = ["BatchNorm1d", "keras_to_torch_momentum"]
@@ -77,9 +78,18 @@ def _method(bn, method: str):
     return fn
 
 
+_HINT_TRAIN = ("In training mode the statistics are per feature over the batch: axis=0, shape (D,), broadcast over "
+               "the rows.")
+_HINT_EVAL = ("In eval mode normalize with running_mean and running_var (shape (D,)); they need no batch, so any "
+              "number of examples works.")
+_HINT_EVAL_ONE = ("In eval mode a single example must work: it is normalized with running_mean and running_var. "
+                  "The refusal of a batch of one belongs to training mode only (inside `if self.training:`).")
+
+
 def _forward(bn, x, mode: str) -> np.ndarray:
     arg = x.copy()
-    out = call(_method(bn, "forward"), f"{NAME}.forward", arg)
+    hint = _HINT_TRAIN if mode == "training" else _HINT_EVAL_ONE if x.shape[0] == 1 else _HINT_EVAL
+    out = call(_method(bn, "forward"), f"{NAME}.forward ({mode} mode)", arg, hint=hint)
     unchanged({"x": x}, {"x": arg}, f"{NAME}.forward ({mode} mode)")
     out = as_array(out, f"{NAME}.forward", "the output")
     if out.shape != x.shape:
@@ -102,45 +112,75 @@ def _close(a, b, dtype):
 # The running statistics, right and wrong
 # --------------------------------------------------------------------------
 
-def _candidates(old_mean, old_var, x, momentum, tracked):
+def _candidates(old_mean, old_var, x, momentum, tracked, evals=0, default_momentum=False, out=None):
     """(message, mean, var) of the right update and of each known wrong one."""
     x64 = x.astype(np.float64)
     n = x64.shape[0]
     mean, biased = x64.mean(axis=0), x64.var(axis=0)
     unbiased = biased * n / (n - 1)
     m = 1.0 / (tracked + 1) if momentum is None else momentum
-    out = [(None, (1 - m) * old_mean + m * mean, (1 - m) * old_var + m * unbiased)]
-    out.append((
+
+    def avg(w, new_mean, new_var):
+        return (1 - w) * old_mean + w * new_mean, (1 - w) * old_var + w * new_var
+
+    res = [(None, *avg(m, mean, unbiased))]
+    res.append((
         "You updated running_var with the biased batch variance (divided by N). PyTorch's "
         "running_var averages the *unbiased* variance, var * N / (N - 1) (Bessel's correction): "
         "with small batches the biased one underestimates the population variance by a factor (N-1)/N.",
-        (1 - m) * old_mean + m * mean, (1 - m) * old_var + m * biased))
-    out.append((
+        *avg(m, mean, biased)))
+    res.append((
         "Your momentum convention is reversed (Keras style: running = momentum * running + "
         "(1 - momentum) * batch). In PyTorch's convention momentum weights the *new batch*: "
-        "running = (1 - momentum) * running + momentum * batch.",
-        m * old_mean + (1 - m) * mean, m * old_var + (1 - m) * unbiased))
-    out.append((
+        "running = (1 - momentum) * running + momentum * batch.", *avg(1 - m, mean, unbiased)))
+    res.append((
         "Your momentum convention is reversed (Keras style) and running_var uses the biased variance. "
         "PyTorch: running = (1 - momentum) * running + momentum * batch, with var * N / (N - 1).",
-        m * old_mean + (1 - m) * mean, m * old_var + (1 - m) * biased))
+        *avg(1 - m, mean, biased)))
+    res.append(("running_var averages the batch standard deviation; it averages the (unbiased) variance, "
+                "var * N / (N - 1).", *avg(m, mean, np.sqrt(unbiased))))
+    res.append(("running_var averages the batch standard deviation; it averages the unbiased variance, "
+                "var * N / (N - 1).", *avg(m, mean, np.sqrt(biased))))
+    if out is not None:
+        o = np.asarray(out, np.float64)
+        res.append(("You updated the running statistics with the mean and variance of the layer's OUTPUT; "
+                    "average the statistics of the input batch x.", *avg(m, o.mean(0), o.var(0) * n / (n - 1))))
     if momentum is not None and not np.isclose(momentum, 0.1):
-        out.append((
+        res.append((
             f"Your running statistics ignore the momentum argument (they use 0.1; this layer was built "
-            f"with momentum={momentum:g}). Store it in __init__ and use self.momentum.",
-            0.9 * old_mean + 0.1 * mean, 0.9 * old_var + 0.1 * unbiased))
-    out.append((
+            f"with momentum={momentum:g}). Store it in __init__ and use self.momentum.", *avg(0.1, mean, unbiased)))
+    if default_momentum:
+        res.append(("Your default momentum is 0.99 (Keras'); PyTorch's default is momentum=0.1, the weight of "
+                    "the new batch.", *avg(0.99, mean, unbiased)))
+    if momentum is None:
+        if evals:
+            res.append((
+                f"With momentum=None you counted the {evals} eval-mode call(s) in num_batches_tracked: the "
+                "cumulative average must count training batches only (increment it inside `if self.training:`).",
+                *avg(1.0 / (tracked + 1 + evals), mean, unbiased)))
+        res.append((
+            "With momentum=None your cumulative average is off by one batch: after counting this batch, "
+            "the factor is 1 / num_batches_tracked (1 for the first batch, 1/2 for the second, ...).",
+            *avg(1.0 / (tracked + 2), mean, unbiased)))
+        if tracked > 0:
+            res.append((
+                "With momentum=None your cumulative average is off by one batch: after counting this batch, "
+                "the factor is 1 / num_batches_tracked (1 for the first batch, 1/2 for the second, ...).",
+                *avg(1.0 / tracked, mean, unbiased)))
+        res.append(("With momentum=None you used momentum 0.1; None means a cumulative average, factor "
+                    "1 / num_batches_tracked (as in PyTorch).", *avg(0.1, mean, unbiased)))
+    res.append((
         "You replaced the running statistics by the batch statistics instead of averaging them: "
         "running = (1 - momentum) * running + momentum * batch.", mean, unbiased))
-    out.append((
+    res.append((
         "The running statistics did not change in training mode: each training-mode forward must "
         "update running_mean and running_var.", old_mean, old_var))
-    return out
+    return res
 
 
-def _check_running(bn, d, old, x, momentum, tracked, dtype, where):
+def _check_running(bn, d, old, x, momentum, tracked, dtype, where, evals=0, default_momentum=False, out=None):
     got_mean, got_var = _state(bn, d)
-    cands = _candidates(old[0], old[1], x, momentum, tracked)
+    cands = _candidates(old[0], old[1], x, momentum, tracked, evals, default_momentum, out)
     _, want_mean, want_var = cands[0]
     rtol, atol = _tol(dtype)
     atol = max(atol, 1e-6)
@@ -151,33 +191,15 @@ def _check_running(bn, d, old, x, momentum, tracked, dtype, where):
                    None)
     if momentum is None and message is None:
         message = ("With momentum=None the running statistics must be the cumulative average of all "
-                   "batches so far: use the factor 1 / num_batches_tracked (after counting this batch), "
+                   "training batches so far: use the factor 1 / num_batches_tracked (after counting this batch), "
                    "as PyTorch does.")
     if message is None:
         which = "running_mean" if not np.allclose(got_mean, want_mean, rtol=1e-4, atol=1e-6) else "running_var"
         message = (f"{which} is wrong after a training step. PyTorch: running = (1 - momentum) * running + "
                    "momentum * batch, with the batch mean and the unbiased batch variance var * N / (N - 1).")
-    raise AssertionError(
-        f"{NAME}: {message}\n  {where}: expected running_mean {np.round(want_mean[:4], 5)}, running_var "
-        f"{np.round(want_var[:4], 5)}\n  got running_mean {np.round(got_mean[:4], 5)}, running_var {np.round(got_var[:4], 5)}")
-
-
-def _train_step(bn, x, gamma, beta, eps, momentum, tracked, where):
-    """One training-mode forward: the output, then the running statistics."""
-    d = x.shape[1]
-    old = _state(bn, d)
-    out = _forward(bn, x, "training")
-    expected, _ = _reference_forward(x, gamma, beta, eps)
-    if not _close(out, expected, x.dtype):
-        message = None
-        if np.allclose(out, _eval_output(x, gamma, beta, *old, eps), rtol=1e-4, atol=1e-6):
-            message = ("in training mode you normalized with the running statistics; training mode "
-                       "normalizes with the statistics of the current batch.")
-        message = message or diagnose(out, x, gamma, beta, eps, _FORWARD_MISTAKES)
-        raise AssertionError(
-            f"{NAME}.forward (training mode): {message or 'wrong output: gamma * (x - batch mean) / sqrt(batch var + eps) + beta.'}"
-            f"\n  {where}: first row expected {np.round(expected[0, :4], 5)}, got {np.round(out[0, :4], 5)}")
-    _check_running(bn, d, old, x, momentum, tracked, x.dtype, where)
+    bad_mean = not np.allclose(got_mean, want_mean, rtol=rtol, atol=atol)
+    label, got, want = ("running_mean", got_mean, want_mean) if bad_mean else ("running_var", got_var, want_var)
+    raise AssertionError(f"{NAME}: {message}\n  {where}: {label} {worst(got, want)}")
 
 
 def _reference_forward(x, gamma, beta, eps):
@@ -190,6 +212,29 @@ def _eval_output(x, gamma, beta, mean, var, eps):
     return gamma * (x.astype(np.float64) - mean) / np.sqrt(var + eps) + beta
 
 
+def _train_step(bn, x, gamma, beta, eps, momentum, tracked, where, evals=0, defaults=False):
+    """One training-mode forward: the output, then the running statistics."""
+    d = x.shape[1]
+    old = _state(bn, d)
+    out = _forward(bn, x, "training")
+    expected, _ = _reference_forward(x, gamma, beta, eps)
+    if not _close(out, expected, x.dtype):
+        cands = [("in training mode you normalized with the running statistics; training mode "
+                  "normalizes with the statistics of the current batch.", _eval_output(x, gamma, beta, *old, eps))]
+        new = _candidates(old[0], old[1], x, momentum, tracked)[0][1:]
+        cands.append(("in training mode you normalized with the running statistics (just updated); training "
+                      "mode normalizes with the statistics of the current batch.",
+                      _eval_output(x, gamma, beta, *new, eps)))
+        if defaults:
+            cands.append(("your default eps is 1e-3 (Keras'); PyTorch's default is eps=1e-5.",
+                          _reference_forward(x, gamma, beta, 1e-3)[0]))
+        cands += [(m, (lambda f: lambda: f(x, gamma, beta, eps))(f)) for m, f in _FORWARD_MISTAKES]
+        message = closest(out, cands) or ("wrong output: gamma * (x - batch mean) / sqrt(batch var + eps) + beta; "
+                                          "print the batch mean and var you normalize with and compare.")
+        raise AssertionError(f"{NAME}.forward (training mode): {message}\n  {where}: {worst(out, expected)}")
+    _check_running(bn, d, old, x, momentum, tracked, x.dtype, where, evals, defaults, out)
+
+
 def _eval_pass(bn, x, gamma, beta, eps, where):
     d = x.shape[1]
     before = _state(bn, d)
@@ -199,26 +244,42 @@ def _eval_pass(bn, x, gamma, beta, eps, where):
         raise AssertionError(
             f"{NAME}: you updated the running statistics in eval mode. Evaluation must not change the model: "
             "update running_mean and running_var only when self.training is True (otherwise each prediction "
-            f"on test data shifts them).\n  {where}: running_mean went from {np.round(before[0][:4], 5)} to "
-            f"{np.round(after[0][:4], 5)}")
-    expected = _eval_output(x, gamma, beta, *before, eps)
-    if not _close(out, expected, x.dtype):
-        batch, _ = _reference_forward(x, gamma, beta, eps) if x.shape[0] > 1 else (None, None)
-        if batch is not None and np.allclose(out, batch, rtol=1e-4, atol=1e-6):
-            message = ("in eval mode you normalized with the batch statistics. At inference normalize with "
-                       "running_mean and running_var, so that each example's output depends on that example only.")
-        elif np.allclose(out, _eval_output(x, gamma, beta, before[0], before[1] * 0 + 1.0, eps), rtol=1e-4, atol=1e-6) \
-                and not np.allclose(before[1], 1.0):
-            message = "in eval mode you ignored running_var: divide by sqrt(running_var + eps)."
-        else:
-            message = ("wrong output in eval mode: gamma * (x - running_mean) / sqrt(running_var + eps) + beta.")
-        raise AssertionError(
-            f"{NAME}.forward (eval mode): {message}\n  {where}: first row expected {np.round(expected[0, :4], 5)}, "
-            f"got {np.round(out[0, :4], 5)}")
+            f"on test data shifts them).\n  {where}: running_mean {worst(after[0], before[0])}")
+    rm, rv = before
+    expected = _eval_output(x, gamma, beta, rm, rv, eps)
+    if _close(out, expected, x.dtype):
+        return
+    x64 = x.astype(np.float64)
+    cands = []
+    if x.shape[0] > 1:
+        cands.append(("in eval mode you normalized with the batch statistics. At inference normalize with "
+                      "running_mean and running_var, so that each example's output depends on that example only.",
+                      _reference_forward(x, gamma, beta, eps)[0]))
+    if not np.allclose(rv, 1.0):
+        cands.append(("in eval mode you ignored running_var: divide by sqrt(running_var + eps).",
+                      _eval_output(x, gamma, beta, rm, np.ones_like(rv), eps)))
+    if not np.allclose(rm, 0.0):
+        cands.append(("in eval mode you did not subtract running_mean: (x - running_mean) / sqrt(running_var + eps).",
+                      _eval_output(x, gamma, beta, np.zeros_like(rm), rv, eps)))
+    cands += [
+        ("in eval mode you ignored eps: divide by sqrt(running_var + eps).",
+         gamma * (x64 - rm) / np.sqrt(rv) + beta),
+        ("in eval mode eps is outside the square root: divide by sqrt(running_var + eps), not sqrt(running_var) + eps.",
+         gamma * (x64 - rm) / (np.sqrt(rv) + eps) + beta),
+        ("in eval mode you divided by running_var + eps, without the square root: divide by the std.",
+         gamma * (x64 - rm) / (rv + eps) + beta),
+        ("in eval mode you forgot gamma and beta: gamma * x_hat + beta in both modes.",
+         (x64 - rm) / np.sqrt(rv + eps)),
+        ("in eval mode you forgot gamma: gamma * x_hat + beta in both modes.", (x64 - rm) / np.sqrt(rv + eps) + beta),
+        ("in eval mode you forgot beta: gamma * x_hat + beta in both modes.", gamma * (x64 - rm) / np.sqrt(rv + eps)),
+    ]
+    message = closest(out, cands) or "wrong output in eval mode: gamma * (x - running_mean) / sqrt(running_var + eps) + beta."
+    raise AssertionError(f"{NAME}.forward (eval mode): {message}\n  {where}: {worst(out, expected)}")
 
 
 def _mode_switch(bn, method: str, flag: bool):
-    result = call(_method(bn, method), f"{NAME}.{method}")
+    result = call(_method(bn, method), f"{NAME}.{method}", hint=f"{method}() takes no argument: it sets "
+                  f"self.training and returns self.")
     if result is not bn:
         raise AssertionError(
             f"{NAME}.{method}() must return self (PyTorch's convention, so that `model = model.{method}()` "
@@ -249,7 +310,8 @@ def _single_example_raises(bn, d):
 
 
 def _new(cls, *args, **kwargs):
-    return call(cls, NAME, *args, **kwargs)
+    return call(cls, NAME, *args, hint="BatchNorm1d(num_features, eps=1e-5, momentum=0.1) must accept these "
+                "keywords (momentum may be None) and set up arrays of shape (num_features,).", **kwargs)
 
 
 def _check_init(bn, d):
@@ -283,25 +345,33 @@ def BatchNorm1d(cls, hidden: bool = False) -> None:  # noqa: N802 (the graded na
     example); back to training; a batch of one in training mode must raise.
 
     With ``hidden=True``: random shapes in float64 and float32, several steps
-    against :mod:`bn_helpers.stats`, ``momentum=None`` (cumulative average), and
+    against :mod:`bn_helpers.stats`, ``momentum=None`` (cumulative average)
+    with eval passes between the training steps (which must not count), and
     a check that the class does not call ``bn_helpers.stats``/``nn``/``norms``.
 
     Raises
     ------
     AssertionError
-        Naming the likely mistake: biased variance in running_var, momentum
-        convention reversed (Keras style) or ignored, running statistics
-        updated in eval mode, eval mode using batch statistics, running_var
-        initialized to zeros, the input changed in place, wrong shapes,
-        ``train``/``eval`` not returning self.
+        Naming the likely mistake: biased variance or the std in running_var,
+        momentum convention reversed (Keras style), ignored, or Keras' default
+        0.99, running statistics of the output, updated in eval mode, or
+        replaced instead of averaged, momentum=None counting eval calls, off
+        by one or taken as 0.1, eval mode using batch statistics, ignoring
+        running_var, running_mean, eps or gamma and beta, eval mode refusing
+        one example, training mode normalizing with running statistics,
+        running_var initialized to zeros, the input changed in place, wrong
+        shapes, ``train``/``eval`` not returning self.
     """
     if not callable(cls):
         raise AssertionError(f"{NAME} must be a class; got {type(cls).__name__}")
+    passed = Cases(NAME)
     # the initial state and the mode switches
     bn = _new(cls, 3)
     _check_init(bn, 3)
+    passed.add("initial state")
     _mode_switch(bn, "eval", False)
     _mode_switch(bn, "train", True)
+    passed.add("train()/eval()")
 
     # the worked example, one step from (0, 1)
     bn = _new(cls, 1)
@@ -309,7 +379,8 @@ def BatchNorm1d(cls, hidden: bool = False) -> None:  # noqa: N802 (the graded na
     _set_param(bn, "beta", np.array([WORKED_BETA]))
     x = worked_example()
     _train_step(bn, x, np.array([WORKED_GAMMA]), np.array([WORKED_BETA]), 1e-5, 0.1, 0,
-                "worked example [2.3, -0.5, 1.8, 3.2, -1.2], momentum 0.1")
+                "worked example [2.3, -0.5, 1.8, 3.2, -1.2], default eps and momentum", defaults=True)
+    passed.add("worked example")
 
     # two steps with eps and momentum given, then eval, then train again
     rng = np.random.default_rng(404)
@@ -322,18 +393,25 @@ def BatchNorm1d(cls, hidden: bool = False) -> None:  # noqa: N802 (the graded na
     for step in range(2):
         xb = rng.normal(rng.normal(0, 3, d), rng.uniform(0.5, 3, d), size=(6, d))
         _train_step(bn, xb, gamma, beta, 0.5, 0.3, step, f"{where}, step {step + 1} on x of shape (6, 4)")
+    passed.add("two steps with eps=0.5 and momentum=0.3")
     _mode_switch(bn, "eval", False)
     _eval_pass(bn, rng.normal(1.0, 2.0, size=(5, d)), gamma, beta, 0.5, f"{where}, eval on x of shape (5, 4)")
+    passed.add("eval on a batch")
     _eval_pass(bn, rng.normal(1.0, 2.0, size=(1, d)), gamma, beta, 0.5, f"{where}, eval on ONE example")
+    passed.add("eval on one example")
     _mode_switch(bn, "train", True)
-    _train_step(bn, rng.normal(size=(7, d)), gamma, beta, 0.5, 0.3, 2, f"{where}, training again after eval()")
+    _train_step(bn, rng.normal(size=(7, d)), gamma, beta, 0.5, 0.3, 2, f"{where}, training again after eval()",
+                evals=2)
+    passed.add("training again")
     _single_example_raises(bn, d)
+    passed.add("a training batch of one refused")
 
     if hidden:
-        _hidden_cases(cls, rng)
+        _hidden_cases(cls, rng, passed)
+    passed.passed()
 
 
-def _hidden_cases(cls, rng):
+def _hidden_cases(cls, rng, passed: Cases):
     for k, x0 in enumerate(random_cases(4040, count=4)):
         d, dtype = x0.shape[1], x0.dtype
         momentum = [0.1, 0.05, 0.5, 0.9][k]
@@ -355,22 +433,29 @@ def _hidden_cases(cls, rng):
         rtol = 1e-3 if dtype == np.float32 else 1e-6
         if not (np.allclose(got[0], ref.mean, rtol=rtol, atol=1e-6) and np.allclose(got[1], ref.var, rtol=rtol, atol=1e-6)):
             raise AssertionError(f"{NAME}: after 3 training steps the running statistics drifted from "
-                                 f"bn_helpers.stats' ({where}).")
+                                 f"bn_helpers.stats' ({where}): running_mean {worst(got[0], ref.mean)}.")
         _mode_switch(bn, "eval", False)
         _eval_pass(bn, (x0 + 1.0).astype(dtype), gamma.astype(np.float64), beta.astype(np.float64), 1e-5,
                    f"{where}, eval on x of shape {x0.shape}")
-    # momentum=None: a cumulative average
+        passed.add("random shape, 3 steps and eval")
+    # momentum=None: a cumulative average of the training batches, eval passes in between
     d = 3
     try:
         bn = _new(cls, d, momentum=None)
         for step in range(4):
             _train_step(bn, rng.normal(step, 1 + step, size=(5 + step, d)), np.ones(d), np.zeros(d), 1e-5, None, step,
-                        f"BatchNorm1d(3, momentum=None), step {step + 1}")
+                        f"BatchNorm1d(3, momentum=None), step {step + 1} after {step} eval pass(es)", evals=step)
+            _mode_switch(bn, "eval", False)
+            _eval_pass(bn, rng.normal(0, 2, size=(4, d)), np.ones(d), np.zeros(d), 1e-5,
+                       f"BatchNorm1d(3, momentum=None), eval after step {step + 1}")
+            _mode_switch(bn, "train", True)
     except AssertionError as exc:
         first, _, rest = str(exc).partition("\n")
-        raise AssertionError(
-            f"{NAME}(momentum=None) must keep a cumulative average (factor 1 / num_batches_tracked, as in "
-            f"PyTorch). {first}\n{rest}".rstrip()) from None
+        if "momentum=None" not in first:
+            first = ("momentum=None must keep a cumulative average (factor 1 / num_batches_tracked, as in PyTorch). "
+                     + first)
+        raise AssertionError(f"{first}\n{rest}".rstrip()) from None
+    passed.add("momentum=None with eval passes between steps")
     # no calls into the reference running statistics or network
     def run():
         layer = _new(cls, 2)
@@ -378,6 +463,7 @@ def _hidden_cases(cls, rng):
         _method(layer, "eval")()
         _forward(layer, rng.normal(size=(3, 2)), "eval")
     _own_code(run, NAME, "the layer and its running statistics (only batchnorm_forward from the setup cell may be used)")
+    passed.add("own code")
 
 
 def keras_to_torch_momentum(fn: Callable, hidden: bool = False) -> None:
@@ -394,24 +480,32 @@ def keras_to_torch_momentum(fn: Callable, hidden: bool = False) -> None:
         also random values and a call into ``bn_helpers.stats``.
     """
     name = "keras_to_torch_momentum"
+    passed = Cases(name)
     values = [0.99, 0.9, 0.5, 0.0, 1.0]
     if hidden:
         rng = np.random.default_rng(99)
         values += [float(v) for v in rng.uniform(0, 1, 6)] + [np.float32(0.999), np.float64(0.97)]
     for m in values:
-        got = call(fn, name, m)
+        got = call(fn, name, m, hint="m is a number between 0 and 1 (a float or a NumPy scalar).")
+        if isinstance(got, (bool, np.bool_)):
+            raise AssertionError(f"{name} must return a number; got {got!r} for m={m!r}.")
         try:
             got_f = float(got)
         except (TypeError, ValueError):
             raise AssertionError(f"{name} must return a number; got {type(got).__name__} for m={m!r}") from None
         want = 1.0 - float(m)
         if np.isclose(got_f, want, rtol=1e-6, atol=1e-7):
+            passed.add("NumPy scalar" if isinstance(m, np.generic) else "random momentum" if m not in (
+                0.99, 0.9, 0.5, 0.0, 1.0) else f"m={float(m):g}")
             continue
         hints = [
             (np.isclose(got_f, float(m)), "You returned Keras' momentum unchanged. The two conventions are "
              "reversed: Keras' momentum weights the OLD value, PyTorch's the NEW batch, so m_torch = 1 - m_keras."),
+            (np.isclose(got_f, -want), "Your sign is flipped: m - 1 is negative; m_torch = 1 - m_keras."),
             (m != 0 and np.isclose(got_f, 1.0 / float(m)), "You returned 1/m. The weights of old and new add "
              "up to 1 in both conventions: m_torch = 1 - m_keras."),
+            (want != 0 and np.isclose(got_f, 1.0 / want), "You returned 1 / (1 - m). The weights of old and new "
+             "add up to 1 in both conventions: m_torch = 1 - m_keras."),
             (np.isclose(got_f, 100 * want), "You returned a percentage; momentum is a fraction: 1 - m."),
             (np.isclose(got_f, want, atol=0.006), "Your result is rounded; return 1 - m exactly."),
         ]
@@ -422,3 +516,5 @@ def keras_to_torch_momentum(fn: Callable, hidden: bool = False) -> None:
         def run():
             call(fn, name, 0.99)
         _own_code(run, name, "the conversion")
+        passed.add("own code")
+    passed.passed()

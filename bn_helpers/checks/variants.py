@@ -11,22 +11,30 @@ from typing import Callable
 
 import numpy as np
 
-from ._common import as_array, call, diagnose, expect_dtype, own_code, tolerance, unchanged
+from ._common import as_array, expect_dtype, own_code, tolerance, unchanged
+from ._messages import Cases, call, closest, worst
 
 __all__ = ["spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward", "groupnorm_forward",
            "batch_renorm_forward"]
 
 
-def _norm(x, gamma, beta, eps, axes, ddof=0, denom="sqrt", view=None):
+def _norm(x, gamma, beta, eps, axes, ddof=0, denom="sqrt", view=None, affine="gamma,beta"):
     """Reference-style normalization of ``x.reshape(view)`` over ``axes``; gamma, beta per entry of axis 1."""
     x64 = np.asarray(x, dtype=np.float64)
     v = x64 if view is None else x64.reshape(view)
     mean = v.mean(axis=axes, keepdims=True)
     var = v.var(axis=axes, ddof=ddof, keepdims=True)
-    std = np.sqrt(var + eps) if denom == "sqrt" else np.sqrt(var) + eps
+    std = {"sqrt": lambda: np.sqrt(var + eps), "sigma+eps": lambda: np.sqrt(var) + eps,
+           "no eps": lambda: np.sqrt(var), "var+eps": lambda: var + eps}[denom]()
     x_hat = ((v - mean) / std).reshape(x64.shape)
+    if affine == "none":
+        return x_hat
+    if affine == "last":  # gamma and beta broadcast along the last axis (numpy's default)
+        return np.asarray(gamma, np.float64) * x_hat + np.asarray(beta, np.float64)
     shape = (1, x64.shape[1]) + (1,) * (x64.ndim - 2)
-    return np.asarray(gamma, np.float64).reshape(shape) * x_hat + np.asarray(beta, np.float64).reshape(shape)
+    g = np.asarray(gamma, np.float64).reshape(shape) if affine != "beta" else 1.0
+    b = np.asarray(beta, np.float64).reshape(shape) if affine != "gamma" else 0.0
+    return g * x_hat + b
 
 
 def _with(axes, **kw):
@@ -37,25 +45,57 @@ _N1 = ("You divided by N-1 (the unbiased variance, ddof=1). Every normalization 
        "variance: divide by the number of values averaged.")
 _SIGMA_EPS = ("You divided by sigma + eps, i.e. eps outside the square root. eps belongs inside: "
               "(x - mean) / sqrt(var + eps).")
-_NO_GAMMA = "You forgot gamma or beta: out = gamma[c] * x_hat + beta[c], gamma and beta reshaped to (1, C, 1, 1)."
+_NO_EPS = "You ignored eps (or hard-coded it): divide by sqrt(var + eps) with the eps passed in."
+_NO_ROOT = "You divided by var + eps, without the square root: divide by the std, sqrt(var + eps)."
+_NO_AFFINE = ("You forgot gamma and beta: out = gamma[c] * x_hat + beta[c], gamma and beta reshaped to "
+              "(1, C, 1, 1) (or (1, D) for 2-D input).")
+_NO_GAMMA = "You forgot gamma: out = gamma[c] * x_hat + beta[c], gamma reshaped to (1, C, 1, 1)."
+_NO_BETA = "You forgot beta: out = gamma[c] * x_hat + beta[c], beta reshaped to (1, C, 1, 1)."
+_LAST_AXIS = ("gamma and beta multiply the LAST axis (W): NumPy broadcasts a (C,) array from the right. Reshape "
+              "them to (1, C, 1, 1) (or gamma[:, None, None]) so that they act per channel.")
 _AXES_HINT = {
     (0, 2, 3): "that is spatial batch norm (one mean per channel over the batch and positions)",
     (1, 2, 3): "that is layer norm (one mean per example over all its channels and positions)",
     (2, 3): "that is instance norm (one mean per example and channel)",
     (0,): "that averages over the batch only, separately at every position",
     (1,): "that averages over the channels only, separately at every position",
+    (2,): "that averages over the height only",
+    (3,): "that averages over the width only",
+    (0, 1): "that averages over the batch and the channels, separately at every position",
     (0, 1, 2, 3): "that is one mean and variance for the whole array",
 }
 
 
+def _common_slips(right, **kw) -> list[tuple[str, Callable]]:
+    """Slips in the formula, with the right axes (``kw`` passes a view for group norm)."""
+    return [
+        (_N1, _with(right, ddof=1, **kw)),
+        (_SIGMA_EPS, _with(right, denom="sigma+eps", **kw)),
+        (_NO_EPS, _with(right, denom="no eps", **kw)),
+        (_NO_ROOT, _with(right, denom="var+eps", **kw)),
+        (_NO_AFFINE, _with(right, affine="none", **kw)),
+        (_NO_GAMMA, _with(right, affine="beta", **kw)),
+        (_NO_BETA, _with(right, affine="gamma", **kw)),
+    ]
+
+
+def _flat_without_transpose(x, g, b, e):
+    """Spatial batch norm on x.reshape(-1, C) without moving C last: the columns are not channels."""
+    x64 = np.asarray(x, dtype=np.float64)
+    n, c = x64.shape[:2]
+    flat = x64.reshape(-1, c)
+    x_hat = ((flat - flat.mean(0)) / np.sqrt(flat.var(0) + e)).reshape(x64.shape)
+    return np.asarray(g, np.float64).reshape(1, c, 1, 1) * x_hat + np.asarray(b, np.float64).reshape(1, c, 1, 1)
+
+
 def _axes_mistakes(right: tuple, what: str) -> list[tuple[str, Callable]]:
     wrong = [(f"You normalized over axes {a}: {h}. {what}", _with(a)) for a, h in _AXES_HINT.items() if a != right]
-    return wrong + [
-        (_N1, _with(right, ddof=1)),
-        (_SIGMA_EPS, _with(right, denom="sigma+eps")),
-        (_NO_GAMMA, lambda x, g, b, e: _norm(x, np.ones_like(g), b, e, right)),
-        (_NO_GAMMA, lambda x, g, b, e: _norm(x, g, np.zeros_like(b), e, right)),
-    ]
+    out = wrong + _common_slips(right) + [(_LAST_AXIS, _with(right, affine="last"))]
+    if right == (0, 2, 3):
+        out.append(("You reshaped (N, C, H, W) to (-1, C) without moving C last: the columns of that view are not "
+                    "channels. Use axis=(0, 2, 3), or x.transpose(0, 2, 3, 1).reshape(-1, C) and back.",
+                    _flat_without_transpose))
+    return out
 
 
 def _images(seed: int, shape=(4, 6, 3, 2), dtype=np.float64):
@@ -80,10 +120,17 @@ def _random_shapes(seed: int, four_d: bool = True, count: int = 4, channels_div:
         yield _images(int(rng.integers(1 << 30)), shape, dtype)
 
 
+_HINT_4D = ("Check the shapes: x is (N, C, H, W) and gamma, beta are (C,); reshape them to (1, C, 1, 1) (or "
+            "gamma[:, None, None]) and keep the statistics with keepdims=True so that everything broadcasts.")
+_HINT_2D = ("Check the shapes: x is (N, D) and gamma, beta are (D,); keep the statistics with keepdims=True "
+            "(shape (N, 1) per example, or (1, D) per feature) so that they broadcast.")
+
+
 def _run(fn, name, args: dict, kwargs: dict | None = None):
     """Call with copies, check nothing changed in place, return ``out`` as an array."""
     copies = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in args.items()}
-    result = call(fn, name, *copies.values(), **(kwargs or {}))
+    hint = _HINT_4D if np.ndim(args["x"]) == 4 else _HINT_2D
+    result = call(fn, name, *copies.values(), hint=hint, **(kwargs or {}))
     unchanged({k: v for k, v in args.items() if isinstance(v, np.ndarray)},
               {k: v for k, v in copies.items() if isinstance(v, np.ndarray)}, name)
     if isinstance(result, tuple):
@@ -96,34 +143,42 @@ def _compare(name, out, expected, x, where, strict_dtype, mistakes, gamma, beta,
     if strict_dtype:
         expect_dtype(out, x.dtype, name, "out")
     rtol, atol = tolerance(x.dtype)
-    ok = out.shape == expected.shape and np.allclose(out.astype(np.float64), expected, rtol=rtol, atol=atol)
-    if ok:
-        return
-    message = diagnose(out, x, gamma, beta, eps, mistakes) if out.shape == expected.shape else None
     if out.shape != expected.shape:
-        message = (f"out has shape {out.shape}; it must have the shape of x, {expected.shape}. "
-                   "Keep the statistics with keepdims=True so they broadcast.")
-    raise AssertionError(
-        f"{name}: {message or default_hint}\n  wrong output for {where}: expected (first values) "
-        f"{np.round(expected.ravel()[:4], 5)}, got {np.round(out.ravel()[:4].astype(np.float64), 5)}")
+        hint = (" That is the transpose: keep the layout of x." if out.shape == expected.shape[::-1] else
+                " Keep the statistics with keepdims=True so they broadcast, and reshape back to x's shape.")
+        raise AssertionError(f"{name}: out has shape {out.shape}; it must have the shape of x, "
+                             f"{expected.shape}.{hint}\n  {where}")
+    out64 = out.astype(np.float64)
+    if np.allclose(out64, expected, rtol=rtol, atol=atol):
+        return
+    message = closest(out64, [(m, (lambda f: lambda: f(x, gamma, beta, eps))(f)) for m, f in mistakes])
+    raise AssertionError(f"{name}: {message or default_hint}\n  {where}: {worst(out64, expected)}")
 
 
-def _check_norm(fn, name, hidden, right_axes, cases, what, default_hint, two_d_axes=None):
-    for x, gamma, beta, eps in cases:
+def _check_norm(fn, name, hidden, right_axes, cases, what, default_hint, passed, two_d_axes=None):
+    for label, x, gamma, beta, eps in cases:
         axes = right_axes if x.ndim == 4 else two_d_axes
         mistakes = _axes_mistakes(axes, what) if x.ndim == 4 else [
             ("You normalized over the batch (axis=0): that is batch norm. Layer norm standardizes each "
              "example over its features: axis=1.", _with((0,))),
-            (_N1, _with(axes, ddof=1)), (_SIGMA_EPS, _with(axes, denom="sigma+eps"))]
+            ("You used one mean and variance for the whole array; layer norm takes one per example: axis=1.",
+             _with((0, 1))),
+            *_common_slips(axes)]
         out = _run(fn, name, {"x": x, "gamma": gamma, "beta": beta}, {"eps": eps})
         expected = _norm(x, gamma, beta, eps, axes)
-        where = f"x of shape {x.shape} ({x.dtype}), eps={eps:g}"
+        where = f"{label} (x of shape {x.shape}, {x.dtype}, eps={eps:g})"
         _compare(name, out, expected, x, where, hidden, mistakes, gamma, beta, eps, default_hint)
+        passed.add(label)
 
 
 def _visible_cases(seed, four_d=True):
     x, g, b = _images(seed, (4, 6, 3, 2) if four_d else (5, 7))
-    return [(x, g, b, 1e-5), (x, g, b, 0.5)]
+    kind = "(4, 6, 3, 2)" if four_d else "(5, 7)"
+    return [(f"random {kind}", x, g, b, 1e-5), (f"random {kind} with a large eps", x, g, b, 0.5)]
+
+
+def _random(seed, label, **kw):
+    return [(f"random {label}", x, g, b, 1e-5) for x, g, b in _random_shapes(seed, **kw)]
 
 
 def spatial_batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
@@ -132,19 +187,25 @@ def spatial_batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
     Raises
     ------
     AssertionError
-        Naming the likely mistake (axis 0 only, layer or instance norm's axes, N-1, sigma + eps, ...).
+        Naming the likely mistake (axis 0 only, layer or instance norm's axes, a (-1, C) view without
+        transposing, N-1, sigma + eps, eps ignored, no square root, gamma or beta forgotten or along the
+        last axis, ...).
     """
     name = "spatial_batchnorm_forward"
+    passed = Cases(name)
     cases = _visible_cases(21)
     if hidden:
-        cases += [(x, g, b, 1e-5) for x, g, b in _random_shapes(22)]
-        cases.append((*_images(23, (1, 3, 4, 4), np.float32), 1e-5))
+        cases += _random(22, "4-D shape")
+        cases.append(("one float32 image", *_images(23, (1, 3, 4, 4), np.float32), 1e-5))
     _check_norm(fn, name, hidden, (0, 2, 3), cases,
                 "Spatial batch norm averages each channel over the batch and all positions: axis=(0, 2, 3).",
-                "Compute mean and var with axis=(0, 2, 3), keepdims=True, then gamma.reshape(1, C, 1, 1).")
+                "wrong output. Check each step: mean and var with axis=(0, 2, 3), keepdims=True (shape (1, C, 1, 1)), "
+                "eps inside the square root, then gamma and beta reshaped to (1, C, 1, 1).", passed)
     if hidden:
         x, g, b = _images(24)
         own_code(fn, name, x, g, b)
+        passed.add("own code")
+    passed.passed()
 
 
 def layernorm_forward(fn: Callable, hidden: bool = False) -> None:
@@ -153,22 +214,27 @@ def layernorm_forward(fn: Callable, hidden: bool = False) -> None:
     Raises
     ------
     AssertionError
-        Naming the likely mistake (axis 1 only for 4-D input, batch norm's axis, N-1, sigma + eps, ...).
+        Naming the likely mistake (axis 1 only for 4-D input, batch norm's axis, N-1, sigma + eps, eps
+        ignored, gamma or beta forgotten or along the last axis, ...).
     """
     name = "layernorm_forward"
+    passed = Cases(name)
     cases = _visible_cases(31, four_d=False) + _visible_cases(32)
     if hidden:
-        cases += [(x, g, b, 1e-5) for x, g, b in _random_shapes(33, four_d=False)]
-        cases += [(x, g, b, 1e-5) for x, g, b in _random_shapes(34)]
-        cases.append((*_images(35, (1, 5), np.float32), 1e-5))
+        cases += _random(33, "2-D shape", four_d=False)
+        cases += _random(34, "4-D shape")
+        cases.append(("one float32 example", *_images(35, (1, 5), np.float32), 1e-5))
     _check_norm(fn, name, hidden, (1, 2, 3), cases,
                 "Layer norm standardizes each example over all its values: axis=1 for (N, D), "
                 "axis=(1, 2, 3) for (N, C, H, W) (use tuple(range(1, x.ndim))).",
-                "Use axis=tuple(range(1, x.ndim)), keepdims=True; gamma of shape (C,) or (D,) along axis 1.",
+                "wrong output. Check each step: mean and var with axis=tuple(range(1, x.ndim)), keepdims=True, eps "
+                "inside the square root, gamma and beta of shape (C,) or (D,) along axis 1.", passed,
                 two_d_axes=(1,))
     if hidden:
         x, g, b = _images(36)
         own_code(fn, name, x, g, b)
+        passed.add("own code")
+    passed.passed()
 
 
 def instancenorm_forward(fn: Callable, hidden: bool = False) -> None:
@@ -177,19 +243,24 @@ def instancenorm_forward(fn: Callable, hidden: bool = False) -> None:
     Raises
     ------
     AssertionError
-        Naming the likely mistake (batch norm's (0, 2, 3), layer norm's axes, N-1, sigma + eps, ...).
+        Naming the likely mistake (batch norm's (0, 2, 3), layer norm's axes, H or W only, N-1, sigma + eps,
+        eps ignored, gamma and beta forgotten or along the last axis, ...).
     """
     name = "instancenorm_forward"
+    passed = Cases(name)
     cases = _visible_cases(41)
     if hidden:
-        cases += [(x, g, b, 1e-5) for x, g, b in _random_shapes(42)]
-        cases.append((*_images(43, (1, 2, 3, 3), np.float32), 1e-5))
+        cases += _random(42, "4-D shape")
+        cases.append(("one float32 image", *_images(43, (1, 2, 3, 3), np.float32), 1e-5))
     _check_norm(fn, name, hidden, (2, 3), cases,
                 "Instance norm standardizes each image's channel on its own, over the positions: axis=(2, 3).",
-                "Use axis=(2, 3), keepdims=True.")
+                "wrong output. Check each step: mean and var with axis=(2, 3), keepdims=True (shape (N, C, 1, 1)), "
+                "eps inside the square root, then gamma and beta reshaped to (1, C, 1, 1).", passed)
     if hidden:
         x, g, b = _images(44)
         own_code(fn, name, x, g, b)
+        passed.add("own code")
+    passed.passed()
 
 
 def _gn(G, **kw):
@@ -207,7 +278,7 @@ def _gn_interleaved(G):
 
 
 def _gn_mistakes(G, C):
-    return [
+    out = [
         ("Your groups are not consecutive channels: reshape(N, C // G, G, H, W) puts channels c, c+G, c+2G, "
          "... together. Group g must hold channels g*C/G ... (g+1)*C/G - 1: reshape(N, G, C // G, H, W) and "
          "average over axis=(2, 3, 4).", _gn_interleaved(G)),
@@ -219,11 +290,20 @@ def _gn_mistakes(G, C):
          "reshape(N, G, C // G, H, W).", _gn(C)),
         (_N1, _gn(G, ddof=1)),
         (_SIGMA_EPS, _gn(G, denom="sigma+eps")),
+        (_NO_EPS, _gn(G, denom="no eps")),
+        (_NO_ROOT, _gn(G, denom="var+eps")),
         ("You averaged each group over (C/G, H, W) but forgot part of it (e.g. axis=(2,) only): "
          "use axis=(2, 3, 4) on the (N, G, C/G, H, W) view.",
          lambda x, g, b, e: _norm(x, g, b, e, (2,), view=(x.shape[0], G, x.shape[1] // G, *x.shape[2:]))),
-        (_NO_GAMMA, lambda x, g, b, e: _gn(G)(x, np.ones_like(g), b, e)),
+        ("You averaged each group over the positions only (axis=(3, 4) of the (N, G, C/G, H, W) view): that "
+         "is instance norm. A group's statistics cover its C/G channels too: axis=(2, 3, 4).",
+         lambda x, g, b, e: _norm(x, g, b, e, (3, 4), view=(x.shape[0], G, x.shape[1] // G, *x.shape[2:]))),
+        (_NO_AFFINE, _gn(G, affine="none")),
+        (_NO_GAMMA, _gn(G, affine="beta")),
+        (_NO_BETA, _gn(G, affine="gamma")),
+        (_LAST_AXIS, _gn(G, affine="last")),
     ]
+    return out
 
 
 def groupnorm_forward(fn: Callable, hidden: bool = False) -> None:
@@ -232,28 +312,32 @@ def groupnorm_forward(fn: Callable, hidden: bool = False) -> None:
     Raises
     ------
     AssertionError
-        Naming the likely mistake (channels grouped out of order, C/G groups, G ignored, N-1, sigma + eps, ...).
+        Naming the likely mistake (channels grouped out of order, C/G groups, G ignored, part of the group's
+        axes, N-1, sigma + eps, eps ignored, gamma or beta forgotten or along the last axis, ...).
     """
     name = "groupnorm_forward"
+    passed = Cases(name)
     x, g, b = _images(51)
-    cases = [(x, g, b, 3, 1e-5), (x, g, b, 2, 1e-5), (x, g, b, 2, 0.5)]
+    cases = [("G=3 on (4, 6, 3, 2)", x, g, b, 3, 1e-5), ("G=2 on (4, 6, 3, 2)", x, g, b, 2, 1e-5),
+             ("G=2 with a large eps", x, g, b, 2, 0.5)]
     if hidden:
         for k, (xr, gr, br) in enumerate(_random_shapes(52, channels_div=6)):
-            cases.append((xr, gr, br, (1, 2, 3, 6)[k % 4], 1e-5))
+            cases.append(("random shape", xr, gr, br, (1, 2, 3, 6)[k % 4], 1e-5))
         x1, g1, b1 = _images(53, (1, 8, 2, 2), np.float32)
-        cases += [(x1, g1, b1, 4, 1e-5), (x1, g1, b1, 1, 1e-5), (x1, g1, b1, 8, 1e-5)]
-    outs = {}
-    for xc, gc, bc, G, eps in cases:
+        cases += [(f"one float32 image, G={G}", x1, g1, b1, G, 1e-5) for G in (4, 1, 8)]
+    for label, xc, gc, bc, G, eps in cases:
         out = _run(fn, name, {"x": xc, "gamma": gc, "beta": bc}, {"G": G, "eps": eps})
-        n, c, h, w = xc.shape
+        c = xc.shape[1]
         expected = _gn(G)(xc, gc, bc, eps)
-        where = f"x of shape {xc.shape} ({xc.dtype}), G={G}, eps={eps:g}"
+        where = f"{label} (x of shape {xc.shape}, {xc.dtype}, G={G}, eps={eps:g})"
         _compare(name, out, expected, xc, where, hidden, _gn_mistakes(G, c), gc, bc, eps,
-                 "Reshape to (N, G, C // G, H, W), normalize over axis=(2, 3, 4), reshape back, then "
-                 "gamma.reshape(1, C, 1, 1) * x_hat + beta.reshape(1, C, 1, 1).")
-        outs[G, eps, xc.shape] = out
+                 "wrong output. Check each step: reshape to (N, G, C // G, H, W), mean and var over axis=(2, 3, 4) "
+                 "with keepdims=True, reshape back, then gamma.reshape(1, C, 1, 1) * x_hat + beta.reshape(1, C, 1, 1).")
+        passed.add(label)
     if hidden:
         own_code(fn, name, x, g, b, 3)
+        passed.add("own code")
+    passed.passed()
 
 
 # --------------------------------------------------------------------------
@@ -262,22 +346,32 @@ def groupnorm_forward(fn: Callable, hidden: bool = False) -> None:
 
 
 def _renorm(x, gamma, beta, rm, rv, r_max, d_max, eps, clip_r=True, clip_d=True, d_sign=1, denom="sqrt",
-            ddof=0, r_inv=False):
+            ddof=0, r_inv=False, r_low=None, d_over="sigma", order="x_hat*r+d", affine=True, r_power=1):
     x = np.asarray(x, np.float64)
+    rv = np.asarray(rv, np.float64)
     mu = x.mean(axis=0)
     var = x.var(axis=0, ddof=ddof)
-    if denom == "sqrt":
-        sigma_b, sigma = np.sqrt(var + eps), np.sqrt(np.asarray(rv, np.float64) + eps)
-    else:
-        sigma_b, sigma = np.sqrt(var) + eps, np.sqrt(np.asarray(rv, np.float64)) + eps
-    r = sigma / sigma_b if r_inv else sigma_b / sigma
-    d = d_sign * (mu - rm) / sigma
+    sigma_b, sigma = {
+        "sqrt": lambda: (np.sqrt(var + eps), np.sqrt(rv + eps)),
+        "plus": lambda: (np.sqrt(var) + eps, np.sqrt(rv) + eps),
+        "running no eps": lambda: (np.sqrt(var + eps), np.sqrt(rv)),
+        "batch no eps": lambda: (np.sqrt(var), np.sqrt(rv + eps)),
+    }[denom]()
+    r = (sigma / sigma_b if r_inv else sigma_b / sigma) ** r_power
+    d = d_sign * (mu - rm) / (sigma_b if d_over == "sigma_b" else sigma)
     if clip_r:
-        r = np.clip(r, 1 / r_max, r_max)
+        r = np.clip(r, 1 / r_max if r_low is None else r_low(r_max), r_max)
     if clip_d:
         d = np.clip(d, -d_max, d_max)
-    x_hat = (x - mu) / sigma_b * r + d
-    return gamma * x_hat + beta
+    if order == "x_hat*r+d":
+        x_hat = (x - mu) / sigma_b * r + d
+    elif order == "(x_hat+d)*r":
+        x_hat = ((x - mu) / sigma_b + d) * r
+    elif order == "running":
+        x_hat = (x - rm) / sigma
+    else:  # "plain": batch norm, r and d left out
+        x_hat = (x - mu) / sigma_b
+    return gamma * x_hat + beta if affine else x_hat
 
 
 def _renorm_case(seed, n=8, ratios=(0.2, 0.8, 1.0, 1.5, 4.0), shifts=(-3.0, -0.5, 0.0, 0.7, 2.5), dtype=np.float64):
@@ -294,17 +388,37 @@ def _renorm_case(seed, n=8, ratios=(0.2, 0.8, 1.0, 1.5, 4.0), shifts=(-3.0, -0.5
     return tuple(a.astype(dtype) for a in (x, gamma, beta, rm, rv))
 
 
+#: (message, keywords of _renorm, whether the slip shows when r_max=1 and d_max=0)
 _RENORM_MISTAKES = [
-    ("r is not clipped: r = clip(sigma_B / sigma, 1 / r_max, r_max).", dict(clip_r=False)),
-    ("d is not clipped: d = clip((mu_B - running_mean) / sigma, -d_max, d_max).", dict(clip_d=False)),
+    ("r is not clipped: r = clip(sigma_B / sigma, 1 / r_max, r_max).", dict(clip_r=False), False),
+    ("d is not clipped: d = clip((mu_B - running_mean) / sigma, -d_max, d_max).", dict(clip_d=False), False),
     ("Neither r nor d is clipped: r = clip(sigma_B / sigma, 1/r_max, r_max), d = clip(..., -d_max, d_max).",
-     dict(clip_r=False, clip_d=False)),
+     dict(clip_r=False, clip_d=False), False),
+    ("r's lower bound is wrong: r = clip(sigma_B / sigma, 1 / r_max, r_max), between 1/r_max and r_max.",
+     dict(r_low=lambda r_max: 0.0), True),
+    ("r's lower bound is wrong: r = clip(sigma_B / sigma, 1 / r_max, r_max), between 1/r_max and r_max.",
+     dict(r_low=lambda r_max: -r_max), True),
     ("d has the wrong sign: d = (mu_B - running_mean) / sigma, the batch mean minus the running mean.",
-     dict(d_sign=-1)),
+     dict(d_sign=-1), False),
+    ("d divides by the batch std; it divides by the running one: d = (mu_B - running_mean) / sigma, "
+     "sigma = sqrt(running_var + eps).", dict(d_over="sigma_b"), False),
     ("r is upside down: r = sigma_B / sigma (batch std over running std), so that x_hat * r + d equals "
-     "(x - running_mean) / sigma when nothing is clipped.", dict(r_inv=True)),
-    (_SIGMA_EPS + " Both sigma_B = sqrt(var_B + eps) and sigma = sqrt(running_var + eps).", dict(denom="plus")),
-    (_N1, dict(ddof=1)),
+     "(x - running_mean) / sigma when nothing is clipped.", dict(r_inv=True), False),
+    ("r compares variances; it compares standard deviations: r = sqrt(var_B + eps) / sqrt(running_var + eps).",
+     dict(r_power=2), False),
+    ("You applied r after adding d: x_hat = (x - mu_B) / sigma_B * r + d, r first, then d.",
+     dict(order="(x_hat+d)*r"), False),
+    ("Your output ignores r and d: that is plain batch norm. x_hat = (x - mu_B) / sigma_B * r + d.",
+     dict(order="plain"), False),
+    ("You normalized with the running statistics alone (inference-mode batch norm); batch renorm uses the "
+     "batch statistics corrected by the clipped r and d: (x - mu_B) / sigma_B * r + d.", dict(order="running"), True),
+    (_SIGMA_EPS + " Both sigma_B = sqrt(var_B + eps) and sigma = sqrt(running_var + eps).", dict(denom="plus"), True),
+    ("sigma has no eps: sigma = sqrt(running_var + eps), like sigma_B = sqrt(var_B + eps).",
+     dict(denom="running no eps"), False),
+    ("sigma_B has no eps: sigma_B = sqrt(var_B + eps), like sigma = sqrt(running_var + eps).",
+     dict(denom="batch no eps"), True),
+    (_N1, dict(ddof=1), True),
+    ("You forgot gamma and beta: out = gamma * x_hat + beta.", dict(affine=False), True),
 ]
 
 
@@ -317,11 +431,16 @@ def batch_renorm_forward(fn: Callable, hidden: bool = False) -> None:
     Raises
     ------
     AssertionError
-        Naming the likely mistake (r or d not clipped, d's sign, r inverted, eps outside sqrt, N-1, ...).
+        Naming the likely mistake (r or d not clipped, r's lower bound, d's sign or denominator, r inverted
+        or of variances, r applied after d, r and d ignored, running statistics alone, eps outside the root
+        or missing, N-1, gamma and beta forgotten, ...).
     """
     name = "batch_renorm_forward"
+    passed = Cases(name)
     x, g, b, rm, rv = _renorm_case(61)
-    cases = [(x, g, b, rm, rv, 2.0, 1.0, 1e-5), (x, g, b, rm, rv, 1.0, 0.0, 1e-5), (x, g, b, rm, rv, 3.0, 5.0, 0.5)]
+    cases = [("r and d clipped on some features", x, g, b, rm, rv, 2.0, 1.0, 1e-5),
+             ("r_max=1 and d_max=0 (plain batch norm)", x, g, b, rm, rv, 1.0, 0.0, 1e-5),
+             ("wide clips and a large eps", x, g, b, rm, rv, 3.0, 5.0, 0.5)]
     if hidden:
         rng = np.random.default_rng(62)
         for k in range(4):
@@ -330,20 +449,22 @@ def batch_renorm_forward(fn: Callable, hidden: bool = False) -> None:
             shifts = tuple(rng.normal(0, 2, dim))
             case = _renorm_case(int(rng.integers(1 << 30)), int(rng.integers(2, 33)), ratios, shifts,
                                 np.float32 if k % 2 else np.float64)
-            cases.append((*case, float(rng.uniform(1, 3)), float(rng.uniform(0, 3)), 1e-5))
-    for xc, gc, bc, rmc, rvc, r_max, d_max, eps in cases:
+            cases.append(("random shape", *case, float(rng.uniform(1, 3)), float(rng.uniform(0, 3)), 1e-5))
+    for label, xc, gc, bc, rmc, rvc, r_max, d_max, eps in cases:
         args = {"x": xc, "gamma": gc, "beta": bc, "running_mean": rmc, "running_var": rvc}
         out = _run(fn, name, args, {"r_max": r_max, "d_max": d_max, "eps": eps})
         expected = _renorm(xc, gc, bc, rmc, rvc, r_max, d_max, eps)
+        plain = r_max == 1 and d_max == 0
         mistakes = [(m, (lambda kw: lambda x_, g_, b_, e_: _renorm(x_, g_, b_, rmc, rvc, r_max, d_max, e_, **kw))(kw))
-                    for m, kw in _RENORM_MISTAKES]
-        if r_max == 1 and d_max == 0:
-            mistakes = [(m, f) for m, f in mistakes if "clipped" not in m and "sign" not in m and "upside" not in m]
-        where = f"x of shape {xc.shape} ({xc.dtype}), r_max={r_max:g}, d_max={d_max:g}, eps={eps:g}"
+                    for m, kw, shows in _RENORM_MISTAKES if shows or not plain]
+        where = f"{label} (x of shape {xc.shape}, {xc.dtype}, r_max={r_max:g}, d_max={d_max:g}, eps={eps:g})"
         hint = ("sigma = sqrt(running_var + eps), sigma_B = sqrt(var_B + eps), r = clip(sigma_B / sigma, 1/r_max, "
                 "r_max), d = clip((mu_B - running_mean) / sigma, -d_max, d_max), x_hat = (x - mu_B) / sigma_B * r + d.")
-        if r_max == 1 and d_max == 0:
+        if plain:
             hint = "With r_max=1 and d_max=0, r = 1 and d = 0: the output must be plain batch norm. " + hint
         _compare(name, out, expected, xc, where, hidden, mistakes, gc, bc, eps, hint)
+        passed.add(label)
     if hidden:
         own_code(fn, name, x, g, b, rm, rv, 2.0, 1.0)
+        passed.add("own code")
+    passed.passed()

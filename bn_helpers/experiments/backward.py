@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from .. import nn, numerics
 from ..data import load_digits_split
 from ..gradcheck import numerical_gradient, rel_error
+from ._threads import one_thread
 
 __all__ = ["gradient_flow", "backward_without_variance_path", "gradcheck_errors", "median_seconds"]
 
@@ -71,8 +72,9 @@ def gradient_flow(activation: str = "sigmoid", norm: str | None = None, *, depth
     linears = [m for m in model if isinstance(m, nn.Linear)]
     for layer in linears:
         layer.W[...] *= gain
-    _, dlogits = nn.softmax_cross_entropy(model.forward(X), y)
-    model.backward(dlogits)
+    with one_thread():
+        _, dlogits = nn.softmax_cross_entropy(model.forward(X), y)
+        model.backward(dlogits)
     return np.array([np.linalg.norm(layer.grads()[0]) for layer in linears])
 
 

@@ -1,11 +1,16 @@
 """Experiments of assignment 05_variants: small batches hurt batch norm, not layer or group norm.
 
 Seeded, small, on the digits split of :func:`bn_helpers.data.load_digits_split`
-with the 3x100 ReLU network of :mod:`bn_helpers.nn`. BLAS runs on one thread.
+with the 3x100 ReLU network of :mod:`bn_helpers.nn`, over several seeds (a
+claim about training is a claim about a distribution over seeds: at batch
+size 2 another CPU's rounding moves one seed's accuracy by tenths). BLAS runs
+on one thread.
 
 * :class:`BatchRenorm1d` — a batch renormalization layer (Ioffe 2017) for :func:`bn_helpers.nn.mlp`-style nets.
-* :func:`small_batch_run` — one network (BN, LN, GN, BRN) trained at one batch size; test accuracy in eval mode.
-* :func:`batch_size_sweep` — test accuracy against the batch size for several normalizations.
+* :class:`SeedStack` — the same net for several seeds, trained together as ``nn.fit`` trains each.
+* :func:`batch_size_sweep` — test accuracy against the batch size, per normalization and seed;
+  :func:`format_sweep` prints it as mean [lowest, highest].
+* :func:`small_batch_run` — one network, one seed, through :func:`bn_helpers.nn.fit`.
 * :func:`recalibrate` — recompute BN's running statistics on a whole data set.
 * :func:`normalized_values` — what the first BN layer's x_hat looks like in training vs at evaluation.
 """
@@ -22,7 +27,8 @@ from ..data import load_digits_split
 from ..stats import RunningStats, update_running_stats
 from ._threads import one_thread
 
-__all__ = ["BatchRenorm1d", "SizeSweep", "build", "small_batch_run", "batch_size_sweep", "recalibrate",
+__all__ = ["BatchRenorm1d", "SeedStack", "SizeSweep", "KINDS", "build", "small_batch_run", "batch_size_sweep",
+           "format_sweep", "recalibrate",
            "normalized_values", "LABELS"]
 
 #: Legend labels of the normalizations.
@@ -127,9 +133,10 @@ KINDS = ("batch", "layer", "group", "renorm")
 def _normalize(h: NDArray, axes: tuple[int, ...], eps: float):
     """x_hat, mean, biased var and 1/sqrt(var + eps) over ``axes`` (keepdims): two passes, in float64.
 
-    The formula of :func:`bn_helpers.numerics.normalize`, inline: at batches of
-    two its per-call checks cost more than the arithmetic, and here it runs
-    ten thousand times a second.
+    The formula of :func:`bn_helpers.numerics.normalize`, written inline (as is
+    the backward in :meth:`SeedStack._norm_backward`): at batches of two the
+    reference routines' checks and einsum set-up cost more than the
+    arithmetic, and a sweep calls them a hundred thousand times.
     """
     mean = h.mean(axis=axes, keepdims=True)
     x_hat = h - mean
@@ -214,8 +221,11 @@ class SeedStack:
         x_hat, inv_std, axes, r, used = cache
         dgamma = np.sum(dout * used, axis=1, keepdims=True)
         dbeta = np.sum(dout, axis=1, keepdims=True)
-        dx_hat = dout * (self.gamma[i] if r is None else self.gamma[i] * r)
-        dx = norms.normalize_backward(dx_hat.reshape(x_hat.shape), x_hat, inv_std, axes)
+        g = (dout * (self.gamma[i] if r is None else self.gamma[i] * r)).reshape(x_hat.shape)
+        # norms.normalize_backward's formula: inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) over the axes
+        dx = g - g.mean(axis=axes, keepdims=True)
+        dx -= x_hat * np.mean(g * x_hat, axis=axes, keepdims=True)
+        dx *= inv_std
         return dx.reshape(dout.shape), dgamma, dbeta
 
     # -- the network -----------------------------------------------------------
@@ -354,6 +364,24 @@ def batch_size_sweep(batch_sizes: Sequence[int] = (2, 4, 8, 16, 32), kinds: Sequ
             if k == "batch":
                 recal[i] = stack.recalibrated(d.X_train).accuracy(d.X_test, d.y_test)
     return SizeSweep(list(batch_sizes), list(seeds), acc, recal, stacks)
+
+
+def format_sweep(sweep: SizeSweep) -> str:
+    """The sweep as a table: one row per normalization, "mean [lowest, highest]" over the seeds at each batch size.
+
+    Batch norm with its running statistics recomputed on the training set is
+    the row "batch norm, stats recomputed".
+    """
+    rows = [(LABELS.get(k, k), v) for k, v in sweep.accuracy.items()]
+    if "batch" in sweep.accuracy:
+        rows.insert(1, (LABELS["batch"] + ", stats recomputed", sweep.recalibrated))
+    width = max(len(name) for name, _ in rows)
+    head = f"{'batch size':>{width}} | " + " | ".join(f"{b:^18}" for b in sweep.batch_sizes)
+    lines = [f"test accuracy, {len(sweep.seeds)} seeds: mean [lowest, highest]", head, "-" * len(head)]
+    for name, values in rows:
+        cells = (f"{v.mean():.3f} [{v.min():.2f}, {v.max():.2f}]" for v in np.asarray(values))
+        lines.append(f"{name:>{width}} | " + " | ".join(f"{c:^18}" for c in cells))
+    return "\n".join(lines)
 
 
 def recalibrate(model: nn.Sequential, X) -> nn.Sequential:

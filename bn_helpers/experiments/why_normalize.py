@@ -110,6 +110,10 @@ class Regression(NamedTuple):
 def standardize_reference(X) -> NDArray:
     """Per-feature ``(X - mean) / std`` (population std); constant features become 0.
 
+    A feature is constant when all its values are equal; its computed std can
+    be rounding noise rather than 0 (1.4e-17 for a column of 0.1 repeated six
+    times), so the test is on the values, not on ``std > 0``.
+
     Parameters
     ----------
     X : array_like, shape (N, D)
@@ -123,8 +127,9 @@ def standardize_reference(X) -> NDArray:
     LeCun et al., "Efficient BackProp" (1998), Section 4.3.
     """
     X = np.asarray(X, dtype=np.float64)
-    std = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    constant = np.all(X == X[:1], axis=0)
+    std = np.where(constant, 1.0, X.std(axis=0))
+    return np.where(constant, 0.0, (X - X.mean(axis=0)) / std)
 
 
 def _problem(X, y) -> Regression:
@@ -639,7 +644,7 @@ class StackedMLP:
 _SIGMOID_NET = (64, 100, 100, 100, 10)
 
 
-def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q, recompute_stats) -> dict:
+def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q) -> dict:
     d = load_digits_split(seed=0)
     net = StackedMLP(_SIGMOID_NET, "sigmoid", norm, seeds, noise=noise)
     recorded, accs, pcts = [], [], []
@@ -647,8 +652,7 @@ def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q, recompute_
     def look(step):
         if step % every:
             return
-        stats = net.population_stats(d.X_train, batch_size) if recompute_stats else None
-        acc, pre = net.evaluate(d.X_test, d.y_test, stats)
+        acc, pre = net.evaluate(d.X_test, d.y_test)
         recorded.append(step)
         accs.append(acc)
         pcts.append(np.moveaxis(np.percentile(pre, q, axis=1), 0, 1))      # (S, len(q), D)
@@ -656,15 +660,18 @@ def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q, recompute_
     look(0)
     losses = net.fit(d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, callback=look)
     unit = np.stack(pcts, axis=1)                                            # (S, K, len(q), D)
-    return {"step": np.array(recorded), "test_acc": np.stack(accs, axis=1), "unit_percentiles": unit,
-            "percentiles": unit.mean(axis=3), "loss": losses.T, "seeds": list(seeds), "net": net}
+    out = {"step": np.array(recorded), "test_acc": np.stack(accs, axis=1), "unit_percentiles": unit,
+           "percentiles": unit.mean(axis=3), "loss": losses.T, "seeds": list(seeds), "net": net}
+    if net.noise:
+        out["test_acc_clean_stats"] = net.evaluate(d.X_test, d.y_test, net.population_stats(d.X_train, batch_size))[0]
+    return out
 
 
-def ics_run(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 1000, every: int = 25, lr: float = 0.1,
+def ics_run(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 300, every: int = 20, lr: float = 0.5,
             batch_size: int = 60, q: Sequence[float] = (15, 50, 85)) -> dict:
     """Ioffe & Szegedy's Section 4.1 at toy scale: a 3x100 sigmoid net on digits, one per seed.
 
-    Trains with SGD (batch 60, lr 0.1) and, every ``every`` steps, feeds the
+    Trains with SGD (batch 60, lr 0.5) and, every ``every`` steps, feeds the
     test set in evaluation mode and takes, for each of the 100 units of the
     input to the last sigmoid, the ``q`` percentiles over the test examples.
 
@@ -672,8 +679,8 @@ def ics_run(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 1000, e
     ----------
     norm : {None, "batch"}
     seeds : sequence of int, default :data:`SEEDS`
-    steps, every, batch_size : int
-    lr : float, default 0.1
+    steps, every, batch_size : int, default 300, 20 and 60
+    lr : float, default 0.5
     q : sequence of float, default (15, 50, 85)
 
     Returns
@@ -695,7 +702,7 @@ def ics_run(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 1000, e
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Section 4.1 and Figure 1.
     """
-    return _sigmoid_run(norm, None, seeds, steps, every, lr, batch_size, q, False)
+    return _sigmoid_run(norm, None, seeds, steps, every, lr, batch_size, q)
 
 
 def unit_drift(run: dict, start: int = 100) -> NDArray:
@@ -824,8 +831,8 @@ def noisy_mlp(noise: float, seed: int = 0, sizes: Sequence[int] = _SIGMOID_NET) 
     return model
 
 
-def noisy_bn_run(noise: float | None, seeds: Sequence[int] = SEEDS, steps: int = 1000, every: int = 25,
-                 lr: float = 0.1, batch_size: int = 60, recompute_stats: bool | None = None) -> dict:
+def noisy_bn_run(noise: float | None, seeds: Sequence[int] = SEEDS, steps: int = 200, every: int = 20,
+                 lr: float = 0.5, batch_size: int = 60) -> dict:
     """Train the 3x100 sigmoid net with noisy batch norm (``noise`` > 0), BN (0) or no BN (None).
 
     Parameters
@@ -835,34 +842,32 @@ def noisy_bn_run(noise: float | None, seeds: Sequence[int] = SEEDS, steps: int =
         None a network without normalization.
     seeds : sequence of int, default :data:`SEEDS`
     steps, every, batch_size : int
-    lr : float, default 0.1
-    recompute_stats : bool, optional
-        Evaluate with statistics recomputed in a noise-free pass over the
-        training set (:meth:`StackedMLP.population_stats`) instead of the
-        running statistics, which were gathered under noise. Default: True
-        when ``noise`` > 0.
+    lr : float, default 0.5
 
     Returns
     -------
     dict
-        As :func:`ics_run`, plus ``"noise"``: per batch-norm layer, the
-        noise means and stds drawn at each step, shape (layers, 2, S, steps).
+        As :func:`ics_run`; with ``noise`` > 0 also ``"test_acc_clean_stats"``
+        (S,), the accuracy after the last step with statistics recomputed in a noise-free pass
+        over the training set (:meth:`StackedMLP.population_stats`) instead of
+        the running statistics, which were gathered under noise; and
+        ``"noise"``: per batch-norm layer, the noise means and stds drawn at
+        each step, shape (layers, 2, S, steps).
 
     References
     ----------
     Santurkar et al., arXiv:1805.11604, Section 2.1 and Figure 2.
     """
     norm = None if noise is None else "batch"
-    if recompute_stats is None:
-        recompute_stats = bool(noise)
-    run = _sigmoid_run(norm, noise or None, seeds, steps, every, lr, batch_size, (15, 50, 85), recompute_stats)
+    run = _sigmoid_run(norm, noise or None, seeds, steps, every, lr, batch_size, (15, 50, 85))
     log = run["net"].noise_log
-    run["noise"] = np.array([[np.stack([m for m, _ in layer], axis=1), np.stack([s for _, s in layer], axis=1)]
-                             for layer in log]) if log and log[0] else np.zeros((0, 2, len(seeds), 0))
+    if log and log[0]:
+        run["noise"] = np.array([[np.stack([m for m, _ in layer], axis=1), np.stack([s for _, s in layer], axis=1)]
+                                 for layer in log])
     return run
 
 
-def loss_along_gradient(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 150, every: int = 10,
+def loss_along_gradient(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 120, every: int = 10,
                         etas: Sequence[float] = tuple(np.linspace(0.05, 0.4, 8)), lr: float = 0.1,
                         batch_size: int = 60, depth: int = 8, activation: str = "relu") -> dict:
     """Santurkar et al.'s loss landscape probe: how much the loss varies along the gradient.

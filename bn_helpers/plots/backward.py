@@ -10,6 +10,8 @@ from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
+from .style import condition_color
+
 __all__ = ["BN_GRAPH_NODES", "BN_GRAPH_EDGES", "plot_bn_graph", "plot_gradient_flow"]
 
 #: Node -> (x, y) position, the formula it computes, and its kind.
@@ -137,16 +139,20 @@ def _edge_label(ax: Axes, start, end, label: str) -> None:
 
 def plot_gradient_flow(ax: Axes, series: Mapping[str, ArrayLike], *, relative: bool = True,
                        title: str = "Weight-gradient norm per layer at initialization") -> Axes:
-    """Per-layer weight-gradient norms on a log scale, one line per network.
+    """Per-layer weight-gradient norms on a log scale, one line per network (a band over seeds).
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
-    series : mapping of str to array_like of shape (L,)
+    series : mapping of str to array_like of shape (L,) or (S, L)
         Label -> ``||dW||`` of layers 1..L (input side first), e.g. from
-        :func:`bn_helpers.experiments.backward.gradient_flow`.
+        :func:`bn_helpers.experiments.backward.gradient_flow`; with S rows (one
+        per seed) the line is their geometric mean and a band spans the lowest
+        to the highest seed. Colours are the course's
+        (:func:`bn_helpers.plots.style.condition_color`): "with BN" blue,
+        "without BN" orange.
     relative : bool, default True
-        Divide each line by its last (output) layer's norm, as the seed's
+        Divide each seed's norms by its last (output) layer's, as the seed's
         view does (layer 20 = 1.0).
     title : str
         The axes' title.
@@ -168,13 +174,19 @@ def plot_gradient_flow(ax: Axes, series: Mapping[str, ArrayLike], *, relative: b
     if not series:
         raise ValueError("series must hold at least one line")
     for label, values in series.items():
-        values = np.asarray(values, dtype=np.float64)
+        values = np.atleast_2d(np.asarray(values, dtype=np.float64))
         if relative:
-            if not values[-1] > 0:
+            if not np.all(values[:, -1] > 0):
                 raise ValueError(f"{label}: the last layer's norm must be positive to divide by it")
-            values = values / values[-1]
-        layers = np.arange(1, len(values) + 1)
-        ax.semilogy(layers, np.maximum(values, 1e-300), marker="o", markersize=3.5, label=label)
+            values = values / values[:, -1:]
+        values = np.maximum(values, 1e-300)
+        layers = np.arange(1, values.shape[1] + 1)
+        colour = condition_color(label)
+        if values.shape[0] > 1:
+            ax.fill_between(layers, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.25, lw=0)
+            label = f"{label} ({values.shape[0]} seeds: geometric mean, band lowest to highest)"
+        ax.semilogy(layers, np.exp(np.log(values).mean(axis=0)), marker="o", markersize=3.5, color=colour,
+                    label=label)
     ax.set(xlabel="layer (1 = next to the input)",
            ylabel="‖dW‖ / ‖dW of output layer‖" if relative else "‖dW‖", title=title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

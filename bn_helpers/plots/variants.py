@@ -2,7 +2,7 @@
 
 * :func:`plot_norm_axes` — the N x C x (H*W) block four times, one set of values that
   batch, layer, instance and group norm average together shaded (Wu & He, Figure 2).
-* :func:`plot_batch_size_accuracy` — test accuracy against the batch size, one bar per normalization.
+* :func:`plot_batch_size_accuracy` — test accuracy against the batch size, several seeds per normalization.
 * :func:`plot_xhat_histograms` — the normalized values of a BN layer in training vs at evaluation.
 """
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch
+
+from .style import condition_color
 
 __all__ = ["NORM_SETS", "norm_set", "plot_norm_axes", "plot_batch_size_accuracy", "plot_xhat_histograms"]
 
@@ -86,40 +88,57 @@ def plot_norm_axes(axes=None, N: int = 4, C: int = 6, HW: int = 5, G: int = 2):
 
 
 def plot_batch_size_accuracy(ax, batch_sizes: Sequence[int], accuracy: dict, labels: dict | None = None,
-                             recalibrated: dict | None = None):
-    """Grouped bars: test accuracy (eval mode) of each normalization at each batch size.
+                             recalibrated=None):
+    """Test accuracy against the batch size, several seeds: mean line, band from the lowest to the highest seed.
+
+    Every seed is also drawn as a dot, so that a gap between two bands reads
+    as "every seed of one is below every seed of the other". Colours are the
+    course's (:func:`bn_helpers.plots.style.condition_color`): batch norm
+    blue, layer norm green, group norm olive, batch renorm cyan.
 
     Parameters
     ----------
     ax : matplotlib Axes
     batch_sizes : sequence of int
-    accuracy : dict of str to list of float
-        Label key to one accuracy per batch size.
+        The x values (drawn on a log2 axis).
+    accuracy : dict of str to array_like, shape (len(batch_sizes), S)
+        Key ("batch", "layer", ...) to the accuracy of each of S seeds at each
+        batch size; a 1-D list is one seed.
     labels : dict of str to str, optional
-        Legend text per key.
-    recalibrated : dict of int to float, optional
-        BN after recomputing its running statistics on the training set, drawn hatched.
+        Legend text per key (default: the key).
+    recalibrated : array_like, shape (len(batch_sizes), S), optional
+        Batch norm after recomputing its running statistics on the training
+        set: drawn dashed in batch norm's colour, with its dots hollow.
 
     Returns
     -------
     matplotlib Axes
     """
     labels = labels or {}
-    series = [(labels.get(k, k), v) for k, v in accuracy.items()]
-    if recalibrated:
-        series.insert(1, ("batch norm, running stats recomputed", [recalibrated[b] for b in batch_sizes]))
-    width = 0.8 / len(series)
-    pos = np.arange(len(batch_sizes))
-    for i, (label, values) in enumerate(series):
-        bars = ax.bar(pos + (i - (len(series) - 1) / 2) * width, values, width, label=label,
-                      hatch="//" if "recomputed" in label else None, edgecolor="white")
-        ax.bar_label(bars, fmt="%.2f", fontsize=7)
-    ax.set_xticks(pos, [str(b) for b in batch_sizes])
-    ax.set_xlabel("batch size in training")
+    x = np.asarray(batch_sizes, dtype=float)
+    series = [(labels.get(k, k), np.asarray(v, dtype=float).reshape(len(x), -1), "-") for k, v in accuracy.items()]
+    if recalibrated is not None:
+        name = labels.get("batch", "batch norm") + ", running stats recomputed"
+        series.insert(1, (name, np.asarray(recalibrated, dtype=float).reshape(len(x), -1), "--"))
+    offsets = np.linspace(-0.12, 0.12, len(series))              # spread the dots of one batch size apart
+    for (label, values, style), dx in zip(series, offsets):
+        colour = condition_color(label)
+        seeds = values.shape[1]
+        if style == "-":
+            ax.fill_between(x, values.min(axis=1), values.max(axis=1), color=colour, alpha=0.18, lw=0)
+        ax.plot(x, values.mean(axis=1), style, color=colour, lw=1.8, label=label)
+        xs = np.repeat(x * 2.0 ** dx, seeds).reshape(len(x), seeds)
+        ax.scatter(xs, values, s=12, zorder=3, color=colour if style == "-" else "white", edgecolors=colour,
+                   linewidths=0.8)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(x, [str(int(b)) for b in x])
+    ax.minorticks_off()
+    ax.set_xlabel("batch size in training (same number of epochs and learning rate at each)")
     ax.set_ylabel("test accuracy (eval mode)")
-    ax.set_ylim(0, 1.1)
+    ax.set_ylim(0, 1.02)
     ax.axhline(0.1, color="gray", lw=0.8, ls=":", label="chance (10 classes)")
-    ax.set_title("Small batches hurt batch norm, not layer or group norm")
+    ax.set_title("Small batches hurt batch norm, not layer or group norm\n"
+                 f"line: mean of {seeds} seeds · band: lowest to highest seed · dots: single seeds", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
@@ -132,8 +151,10 @@ def plot_xhat_histograms(ax, train, evals, batch_size: int = 2):
     matplotlib Axes
     """
     bins = np.linspace(-4, 4, 81)
-    ax.hist(np.clip(train, -4, 4), bins=bins, density=True, alpha=0.6, label=f"training, batches of {batch_size}")
-    ax.hist(np.clip(evals, -4, 4), bins=bins, density=True, alpha=0.6, label="eval mode (running statistics)")
+    ax.hist(np.clip(train, -4, 4), bins=bins, density=True, color="0.35", alpha=0.7,
+            label=f"training, batches of {batch_size}")
+    ax.hist(np.clip(evals, -4, 4), bins=bins, density=True, histtype="step", lw=1.6,
+            color=condition_color("with BN"), label="eval mode (running statistics)")
     ax.set_xlabel("x_hat of the first BN layer (clipped to [-4, 4])")
     ax.set_ylabel("density")
     ax.set_title("What the network saw in training vs at test time")

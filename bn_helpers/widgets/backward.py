@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from ..experiments.backward import gradient_flow
 from ..plots import plot_gradient_flow
+from ..plots.style import condition_color
 
 __all__ = ["SEED_ILLUSTRATION", "gradient_flow_curves", "GradientFlowView"]
 
@@ -109,9 +110,9 @@ class GradientFlowView:
         plot_gradient_flow(self.ax, {f"{k} (measured)": v for k, v in self.state.items()}, title=(
             f"{self.depth}×100 {self.activation.value} net at init, init std {self.gain.value:.2g}/√fan_in"))
         if self.show_seed.value:
-            for label, color in (("without BN", "tab:blue"), ("with BN", "tab:orange")):
+            for label in ("without BN", "with BN"):
                 self.ax.semilogy(SEED_ILLUSTRATION["layers"], SEED_ILLUSTRATION[label], linestyle="--",
-                                 color=color, alpha=0.6, label=f"{label} (seed's illustration)")
+                                 color=condition_color(label), alpha=0.6, label=f"{label} (seed's illustration)")
             self.ax.legend(fontsize=8)
         if get_ipython() is not None:
             with self.out:

@@ -4,7 +4,8 @@
 def standardize(X):
     centered = X - np.mean(X, axis=0)
     spread = np.sqrt(np.mean(centered ** 2, axis=0))
-    return np.divide(centered, spread, out=np.zeros_like(centered), where=spread != 0)
+    constant = np.ptp(X, axis=0) == 0  # all values equal: spread can come out 1e-17 instead of 0
+    return np.divide(centered, spread, out=np.zeros_like(centered), where=~constant)
 # %% [layer_stats]
 def layer_stats(activations):
     result = []

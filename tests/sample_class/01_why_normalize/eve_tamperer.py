@@ -3,7 +3,8 @@
 # %% [standardize]
 def standardize(X):
     std = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    constant = np.all(X == X[0], axis=0)
+    return np.where(constant, 0.0, (X - X.mean(axis=0)) / np.where(constant, 1.0, std))
 # %% [layer_stats]
 def layer_stats(activations):
     return [(float(np.mean(a)), float(np.std(a))) for a in activations]
