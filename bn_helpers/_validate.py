@@ -76,20 +76,21 @@ def check_number(value, name: str, low: float | None = None, high: float | None 
     """
     if value is None and allow_none:
         return None
-    bound = _interval(low, high, low_open, high_open)
-    or_none = " or None" if allow_none else ""
-    if not _is_real(value):
-        raise TypeError(f"{name} must be {' '.join(filter(None, ['a real number', bound]))}{or_none}; "
-                        f"got {_received(value)}")
-    number = float(value)
-    inside = math.isfinite(number) and not (
+    real = type(value) is float or type(value) is int or _is_real(value)  # the common cases first: it runs per step
+    number = float(value) if real else math.nan
+    inside = real and math.isfinite(number) and not (
         (low is not None and (number <= low if low_open else number < low))
         or (high is not None and (number >= high if high_open else number > high)))
-    if not inside:
-        if low is None or high is None:  # "eps must be >= 0 and finite", "... and finite, or None"
-            bound, or_none = " and ".join(filter(None, [bound, "finite"])), or_none and "," + or_none
-        raise ValueError(f"{name} must be {bound}{or_none}; got {number!r}")
-    return number
+    if inside:
+        return number
+    bound = _interval(low, high, low_open, high_open)
+    or_none = " or None" if allow_none else ""
+    if not real:
+        raise TypeError(f"{name} must be {' '.join(filter(None, ['a real number', bound]))}{or_none}; "
+                        f"got {_received(value)}")
+    if low is None or high is None:  # "eps must be >= 0 and finite", "... and finite, or None"
+        bound, or_none = " and ".join(filter(None, [bound, "finite"])), or_none and "," + or_none
+    raise ValueError(f"{name} must be {bound}{or_none}; got {number!r}")
 
 
 def check_int(value, name: str, low: int | None = None) -> int:
@@ -103,13 +104,13 @@ def check_int(value, name: str, low: int | None = None) -> int:
     ValueError
         If it is below ``low``: "count must be an integer >= 2; got 1".
     """
+    integer = type(value) is int or _is_integer(value)
+    if integer and (low is None or value >= low):
+        return int(value)
     need = "an integer" + ("" if low is None else f" >= {low}")
-    if not _is_integer(value):
+    if not integer:
         raise TypeError(f"{name} must be {need}; got {_received(value)}")
-    number = int(value)
-    if low is not None and number < low:
-        raise ValueError(f"{name} must be {need}; got {number}")
-    return number
+    raise ValueError(f"{name} must be {need}; got {int(value)}")
 
 
 def as_float_array(x, name: str, ndims: Sequence[int] = (2,), layout: str | None = None) -> NDArray:
@@ -200,8 +201,9 @@ def check_nonnegative(arr: NDArray, name: str, what: str) -> None:
     NaN is not refused here: it is what a diverged training run produces,
     and PyTorch lets it propagate too.
     """
-    bad = np.argwhere(arr < 0)
-    if len(bad):
+    negative = arr < 0
+    if negative.any():  # the cheap test first: this runs on every training step
+        bad = np.argwhere(negative)
         where = tuple(int(i) for i in bad[0])
         raise ValueError(f"{name} must be >= 0 ({what}); got {float(arr[where])!r} at index "
                          f"{where if len(where) > 1 else where[0]} ({len(bad)} negative "

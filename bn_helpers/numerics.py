@@ -128,7 +128,8 @@ def sum_over(a: NDArray, axes: tuple[int, ...], b: NDArray | None = None) -> NDA
     idx = _letters(a.ndim)
     keep = "".join(c for i, c in enumerate(idx) if i not in axes)
     ops = (a,) if b is None else (a, b)
-    wide = {"dtype": np.float32} if np.result_type(*ops) == np.float16 else {}  # float16: accumulate in float32
+    f16 = a.dtype == np.float16 and (b is None or b.dtype == np.float16)
+    wide = {"dtype": np.float32} if f16 else {}  # float16: accumulate in float32
     total = np.einsum(",".join([idx] * len(ops)) + "->" + keep, *ops, **wide)
     return np.expand_dims(total, axes)
 

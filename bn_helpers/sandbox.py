@@ -28,18 +28,17 @@ says so loudly: a warning on stderr for every submission and ``"sandbox":
 "UNSANDBOXED: ..."`` in each ``judge.json``. Set ``c.Sandbox.mode = "require"``
 to refuse to grade instead.
 
-``python -m bn_helpers.sandbox launch SPEC`` is the small trusted launcher that
-applies the limits and then executes ``bwrap`` (or, unsandboxed, the command
-itself); :meth:`Sandbox.command` writes SPEC.
+``bn_helpers/_sandbox_launch.py`` is the small trusted launcher that applies
+the limits and then executes ``bwrap`` (or, unsandboxed, the command itself);
+:meth:`Sandbox.command` writes its SPEC. ``python -m bn_helpers.sandbox status``
+says whether the sandbox works on this machine.
 """
 from __future__ import annotations
 
 import json
 import os
 import platform
-import resource
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -60,6 +59,8 @@ VENV_INSIDE = "/opt/venv"
 LIB_INSIDE = "/course/lib"
 WORK_INSIDE = "/work"
 HOME_INSIDE = "/tmp/home"
+
+LAUNCHER = Path(__file__).resolve().with_name("_sandbox_launch.py")
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
@@ -186,7 +187,8 @@ class Sandbox(LoggingConfigurable):
 
     def _probe(self, path: str) -> tuple[bool, str]:
         with tempfile.TemporaryDirectory(prefix="bnsbx-probe-") as tmp:
-            argv, _ = self.command([sys.executable, "-c", "import os; print(os.getuid())"], work=Path(tmp),
+            (Path(tmp) / "work").mkdir()
+            argv, _ = self.command([sys.executable, "-c", "import os; print(os.getuid())"], work=Path(tmp) / "work",
                                    force_sandbox=True)
             try:
                 proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
@@ -268,7 +270,7 @@ class Sandbox(LoggingConfigurable):
             spec["cwd"] = str(work)
         spec_path = work.parent / f"{work.name}.launch.json"
         spec_path.write_text(json.dumps(spec))
-        return [sys.executable, "-m", "bn_helpers.sandbox", "launch", str(spec_path)], sandboxed
+        return [sys.executable, "-I", "-S", str(LAUNCHER), str(spec_path)], sandboxed
 
     def _bwrap_args(self, work: Path, ro: dict[str, str], rw: dict[str, str], env: dict[str, str],
                     mask: list[str]) -> list[str]:
@@ -326,43 +328,6 @@ class Sandbox(LoggingConfigurable):
                 continue
             out[str(Path(list(spec.submodule_search_locations)[0]).resolve())] = f"{LIB_INSIDE}/{name}"
         return out
-
-
-# ---------------------------------------------------------------------------
-# The launcher (trusted; runs outside the sandbox, then becomes bwrap)
-# ---------------------------------------------------------------------------
-
-_RLIMITS = {"cpu": resource.RLIMIT_CPU, "as": resource.RLIMIT_AS, "fsize": resource.RLIMIT_FSIZE,
-            "nofile": resource.RLIMIT_NOFILE, "core": resource.RLIMIT_CORE}
-
-
-def _apply_limits(limits: dict[str, int]) -> None:
-    for key, value in limits.items():
-        which = _RLIMITS[key]
-        soft, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        # CPU: SIGXCPU at the soft limit, SIGKILL one second later.
-        resource.setrlimit(which, (value, value + 1 if key == "cpu" and hard == resource.RLIM_INFINITY else value))
-
-
-def launch(spec_path: str) -> None:
-    """Apply the spec's limits, then replace this process by bwrap (or by the command, unsandboxed)."""
-    spec = json.loads(Path(spec_path).read_text())
-    try:
-        os.setpgid(0, 0)
-    except OSError:
-        pass
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    _apply_limits(spec["limits"])
-    if "bwrap" in spec:
-        args = [spec["bwrap_path"], *spec["bwrap"]]
-        if "seccomp" in spec:
-            fd = os.open(spec["seccomp"], os.O_RDONLY)
-            os.set_inheritable(fd, True)
-            args += ["--seccomp", str(fd)]
-        os.execv(args[0], [*args, "--", *spec["argv"]])
-    os.chdir(spec["cwd"])
-    os.execve(spec["argv"][0], spec["argv"], spec["env"])
 
 
 # ---------------------------------------------------------------------------
@@ -494,14 +459,11 @@ class SandboxedExecute(Execute):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) == 2 and argv[0] == "launch":
-        launch(argv[1])
-        return 127  # not reached: launch() replaces the process
     if argv == ["status"]:
         ok, text = Sandbox().status()
         print(text)
         return 0 if ok else 1
-    print("usage: python -m bn_helpers.sandbox {status | launch SPEC}", file=sys.stderr)
+    print("usage: python -m bn_helpers.sandbox status", file=sys.stderr)
     return 2
 
 

@@ -77,6 +77,10 @@ MISTAKES = {
     "returns_statistics_too": (
         _std(_SAFE + "m, s = X.mean(axis=0), X.std(axis=0)\nreturn np.where(c, 0.0, (X - m) / np.where(c, 1.0, s)), m, s"),
         "tuple", STANDARDIZE),
+    "global_mean": (_std(_SAFE + "return np.where(c, 0.0, (X - X.mean()) / np.where(c, 1.0, X.std(axis=0)))"),
+                    "mean is one number", STANDARDIZE),
+    "transposed": (_std(_SAFE + "return np.where(c, 0.0, (X - X.mean(axis=0)) / np.where(c, 1.0, X.std(axis=0))).T"),
+                   "transpose", STANDARDIZE),
     "std_only": (
         _stats("return [float(np.std(a)) for a in activations]"),
         "only the std", LAYER_STATS),
@@ -108,6 +112,9 @@ MISTAKES = {
         "(means, stds)", LAYER_STATS),
     "stats_map": (_stats("return map(lambda a: (float(np.mean(a)), float(np.std(a))), activations)"),
                   "list(...)", LAYER_STATS),
+    "mean_only": (_stats("return [float(np.mean(a)) for a in activations]"), "only the mean", LAYER_STATS),
+    "skips_a_layer": (_stats("return [(float(np.mean(a)), float(np.std(a))) for a in activations[1:]]"),
+                      "pair(s) for", LAYER_STATS),
     "greater_equal": (
         _sat("return float(np.mean(np.abs(a) >= threshold))"),
         ">=", SATURATION),

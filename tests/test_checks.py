@@ -146,3 +146,14 @@ def test_missing_cache_field_is_named():
         return gamma * x_hat + beta, {"x_hat": x_hat}
     with pytest.raises(AssertionError, match="the cache has no field `mean`"):
         checks.batchnorm_forward(batchnorm_forward)
+
+
+def test_a_mismatch_shows_its_largest_error_with_digits_that_differ():
+    from bn_helpers.checks._messages import differs, worst
+    got = np.array([[0.0856123, 1.0], [2.0, 3.0]])
+    want = np.array([[0.0856191, 1.0], [2.0, 3.0]])
+    text = worst(got, want)
+    assert text.startswith("largest error 6.8e-06 at [0, 0]: expected 0.0856191, got 0.0856123")
+    assert "relative error 7.9e-05" in text
+    assert "NaN" in worst(np.array([np.nan, 1.0]), np.array([0.5, 1.0]))
+    assert "transpose" in differs(got[:, :1].T, got[:, :1])

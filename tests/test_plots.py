@@ -194,3 +194,115 @@ def test_plot_lines_rejects_length_mismatch_and_empty_input(ax):
         plot_lines(ax, [1, 2, 3], {}, **kw)
     with pytest.raises(ValueError, match="empty"):
         plot_lines(ax, [1, 2, 3], {"s": [1, 2, 3]}, xlabel="", ylabel="b", title="c")
+
+
+# --------------------------------------------------------------------------- 01_why_normalize
+
+def _drawn_tick_labels(ax):
+    ax.figure.canvas.draw()
+    return [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+
+
+def test_loss_contours_have_equal_axes_labelled_levels_and_the_path(ax):
+    from bn_helpers.experiments.why_normalize import gd_path, scaled_regression
+    p = scaled_regression(seed=0)
+    path = gd_path(p, 1 / p.eigvals[-1], 20)
+    assert plots.plot_loss_contours(ax, p, path, title="raw", xlabel="w1", ylabel="w2") is ax
+    assert ax.get_aspect() == 1.0                                          # a circle looks round
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert np.isclose(x1 - x0, y1 - y0)
+    labels = [float(t.get_text()) for t in ax.texts]                       # clabel's numbers
+    assert len(labels) >= 4 and min(labels) > 0
+    assert _labelled(ax) and ax.get_legend() is not None
+    red = [line for line in ax.get_lines() if line.get_label().startswith("gradient descent")][0]
+    np.testing.assert_allclose(red.get_xydata(), path)
+    with pytest.raises(ValueError, match="path"):
+        plots.plot_loss_contours(ax, p, np.zeros((3, 3)), title="t")
+
+
+def test_layer_flow_draws_seed_bands_in_the_course_colours(pair):
+    rng = np.random.default_rng(0)
+    grow = np.stack([np.stack([np.linspace(0.5, 10, 6), np.geomspace(1, 30, 6) * (1 + 0.1 * s)], axis=1)
+                     for s in range(3)])                                  # (3 seeds, 6 layers, 2)
+    flat = np.stack([np.stack([np.full(6, 0.4), 0.6 + 0.01 * rng.random(6)], axis=1) for _ in range(3)])
+    ax_mean, ax_std = plots.plot_layer_flow(pair, {"without BN": grow, "with BN": flat}, activation="relu")
+    lines = {line.get_label(): line for line in ax_std.get_lines()}
+    assert lines["without BN"].get_color() == plots.condition_color("without BN") == "tab:orange"
+    assert lines["with BN"].get_color() == "tab:blue"
+    np.testing.assert_allclose(lines["without BN"].get_ydata(), grow[..., 1].mean(axis=0))
+    assert len(ax_std.collections) == 2                                    # a min-max band per network
+    assert ax_std.get_yscale() == "log" and len(_drawn_tick_labels(ax_std)) >= 2
+    assert "3 seeds" in ax_std.get_title()
+    bands = [c.get_paths()[0].vertices[:, 1] for c in ax_mean.collections]
+    assert min(b.min() for b in bands) >= 0                                # clipped to ReLU's range
+    assert _labelled(ax_mean) and _labelled(ax_std)
+
+
+def test_layer_flow_within_a_factor_3_is_linear_with_labelled_ticks(pair):
+    one_run = [(0.0, 0.84), (0.01, 0.83), (0.0, 0.85)]                    # the case whose log axis had no labels
+    _, ax_std = plots.plot_layer_flow(pair, {"without BN": one_run, "with BN": [(0, 0.6), (0, 0.63), (0, 0.63)]})
+    assert ax_std.get_yscale() == "linear"
+    assert len(_drawn_tick_labels(ax_std)) >= 3
+    assert "seeds" not in ax_std.get_title()
+    lo, hi = pair[0].get_ylim()
+    assert lo < -0.5 and hi > 0.5                                          # the ± std band shows: not an empty panel
+
+
+@pytest.mark.parametrize("curves, match", [({}, "at least one"), ({"a": np.zeros((2, 3, 3))}, "layers"),
+                                           ({"a": np.zeros((0, 2))}, "layers")])
+def test_layer_flow_rejects_bad_curves(pair, curves, match):
+    with pytest.raises(ValueError, match=match):
+        plots.plot_layer_flow(pair, curves)
+    with pytest.raises(ValueError, match="activation"):
+        plots.plot_layer_flow(pair, {"a": [(0.0, 1.0)]}, activation="gelu")
+
+
+def test_percentiles_of_one_unit_from_start_with_a_legend(ax):
+    pct = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-3.0, 0.5, 3.0]])
+    plots.plot_percentiles(ax, [0, 50, 100], pct, title="unit 3", start=50, color="tab:blue")
+    assert [line.get_label() for line in ax.get_lines()] == ["15th percentile", "50th percentile", "85th percentile"]
+    np.testing.assert_array_equal(ax.get_lines()[2].get_ydata(), [2.0, 3.0])
+    assert all(line.get_color() == "tab:blue" for line in ax.get_lines()) and _labelled(ax)
+    with pytest.raises(ValueError, match="shape"):
+        plots.plot_percentiles(ax, [0, 10], pct, title="p")
+
+
+def test_seed_curves_draw_mean_and_min_max_band(ax):
+    x = np.arange(4.0)
+    runs = np.array([[0.1, 0.5, 0.9, 0.95], [0.1, 0.7, 0.92, 0.97], [0.1, 0.6, 0.91, 0.96]])
+    plots.plot_seed_curves(ax, x, {"with BN": runs, "noisy BN (n = 1)": runs - 0.01}, xlabel="step",
+                           ylabel="accuracy", title="t")
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), runs.mean(axis=0))
+    assert [line.get_color() for line in ax.get_lines()] == ["tab:blue", "tab:purple"]
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert np.isclose(band.max(), 0.97) and np.isclose(band.min(), 0.1)
+    assert "3 seeds" in ax.get_legend().get_title().get_text() and _labelled(ax)
+
+
+def test_seed_curves_reject_bad_input(ax):
+    kw = dict(xlabel="a", ylabel="b", title="c")
+    with pytest.raises(ValueError, match="columns"):
+        plots.plot_seed_curves(ax, [0, 1, 2], {"with BN": np.zeros((2, 2))}, **kw)
+    with pytest.raises(ValueError, match="at least one"):
+        plots.plot_seed_curves(ax, [0, 1], {}, **kw)
+    with pytest.raises(ValueError, match="empty"):
+        plots.plot_seed_curves(ax, [0, 1], {"s": np.zeros((2, 2))}, xlabel="", ylabel="b", title="c")
+    with pytest.raises(ValueError, match="2-D"):
+        plots.plot_seed_curves(ax, [0, 1], {"s": np.zeros(2)}, **kw)
+
+
+def test_unit_drift_boxes_every_unit_and_dots_every_seed(ax):
+    rng = np.random.default_rng(0)
+    drifts = {"without BN": rng.random((5, 3, 100)) + 1, "with BN": rng.random((5, 3, 100)) * 0.5}
+    plots.plot_unit_drift(ax, drifts)
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert len(dots) == 6 and all(len(d.get_ydata()) == 5 for d in dots)      # 3 percentiles x 2 networks
+    np.testing.assert_allclose(dots[0].get_ydata(), drifts["without BN"][:, 0].mean(axis=1))
+    assert dots[0].get_markerfacecolor() == "tab:orange" and dots[3].get_markerfacecolor() == "tab:blue"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["15th", "50th", "85th"]
+    assert _labelled(ax) and ax.get_legend() is not None
+    with pytest.raises(ValueError, match=r"\(S, 3, D\)"):
+        plots.plot_unit_drift(ax, {"with BN": np.zeros((5, 2, 10))})
+    with pytest.raises(ValueError, match="at least one"):
+        plots.plot_unit_drift(ax, {})

@@ -35,6 +35,8 @@ def test_defaults_draw_the_measured_sigmoid_curves(view):
     assert isinstance(view.widget, ipywidgets.Box) and not plt.fignum_exists(view.fig.number)
     lines = _lines(view.ax)
     assert set(lines) == {"without BN (measured)", "with BN (measured)"}
+    assert lines["without BN (measured)"].get_color() == plots.condition_color("without BN")   # orange
+    assert lines["with BN (measured)"].get_color() == plots.condition_color("with BN")         # blue
     y = lines["without BN (measured)"].get_ydata()
     np.testing.assert_allclose(y, view.state["without BN"] / view.state["without BN"][-1])
     assert y[0] < 1e-9 and lines["with BN (measured)"].get_ydata()[0] > 0.1
@@ -57,6 +59,7 @@ def test_seed_illustration_is_shown_on_request(view):
     lines = _lines(view.ax)
     assert "without BN (seed's illustration)" in lines and "with BN (seed's illustration)" in lines
     np.testing.assert_array_equal(lines["with BN (seed's illustration)"].get_ydata(), SEED_ILLUSTRATION["with BN"])
+    assert lines["with BN (seed's illustration)"].get_color() == plots.condition_color("with BN")
     assert len(view.ax.get_legend().get_texts()) == 4
     view.show_seed.value = False
     assert len(_lines(view.ax)) == 2
@@ -71,4 +74,33 @@ def test_graph_plot_has_every_node_and_a_title():
     assert ax.get_title() and ax.get_legend() is not None
     with pytest.raises(ValueError, match="highlight must be one of"):
         plots.plot_bn_graph(ax, highlight="sigma")
+    plt.close(fig)
+
+
+def test_graph_every_edge_has_an_arrowhead_and_its_label_beside_it():
+    fig, ax = plt.subplots(figsize=(13, 4.6))
+    plots.plot_bn_graph(ax)
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == len(plots.backward.BN_GRAPH_EDGES)
+    assert all(a.arrow_patch.get_arrowstyle().__class__.__name__ == "CurveFilledB" for a in arrows)
+    labels = {t.get_text(): t for t in ax.texts if t.get_text() in set(plots.backward.BN_GRAPH_EDGES.values())}
+    assert set(labels) == set(plots.backward.BN_GRAPH_EDGES.values())
+    assert all(np.hypot(*t.xyann) >= 5 for t in labels.values())     # offset from the edge, not on it
+    fig.canvas.draw()
+    boxes = {name: [t for t in ax.texts if t.get_text().startswith(name + "\n")][0].get_window_extent()
+             for name in plots.backward.BN_GRAPH_NODES}
+    for arrow in arrows:   # the arrow ends outside every node's box: the head is visible
+        head = ax.transData.transform(arrow.xy)
+        assert not any(b.contains(*head) for b in boxes.values())
+    plt.close(fig)
+
+
+def test_gradient_flow_several_seeds_band_and_course_colours():
+    fig, ax = plt.subplots()
+    runs = {"without BN": np.array([[1e-6, 1e-3, 1.0], [4e-6, 2e-3, 2.0]]), "with BN": np.array([[0.5, 0.6, 1.0]] * 2)}
+    plots.plot_gradient_flow(ax, runs)
+    lines = ax.get_lines()
+    assert [ln.get_color() for ln in lines] == [plots.condition_color("without BN"), plots.condition_color("with BN")]
+    np.testing.assert_allclose(lines[0].get_ydata(), np.sqrt([1e-6 * 2e-6, 1e-3 * 1e-3, 1.0]))  # geometric mean
+    assert len(ax.collections) == 2 and "2 seeds" in lines[0].get_label()
     plt.close(fig)

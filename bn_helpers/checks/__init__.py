@@ -44,14 +44,45 @@ def _without_checker_frames(tb):
     return out
 
 
+class _CheckFailed(AssertionError):
+    """A check's verdict: shown by IPython as the message alone (and the student's own frames, if any).
+
+    It is an ``AssertionError`` (and says so: ``type(exc).__name__``), so nbgrader,
+    pytest and ``except AssertionError`` treat it as before; IPython renders it
+    with :meth:`_render_traceback_` instead of the frames of the checker, whose
+    source lines would give the answer away.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        lines: list[str] = []
+        cause = self.__cause__
+        if cause is not None:
+            try:
+                from IPython import get_ipython
+
+                lines += get_ipython().InteractiveTB.structured_traceback(
+                    type(cause), cause, cause.__traceback__, tb_offset=0)
+            except Exception:  # no IPython shell: the exception line alone
+                import traceback
+
+                lines += [ln.rstrip("\n") for ln in traceback.format_exception_only(type(cause), cause)]
+            lines += ["", "The above exception was the direct cause of the check's failure:", ""]
+        lines.append(f"\x1b[0;31mAssertionError\x1b[0m: {self}")
+        return lines
+
+
+_CheckFailed.__name__ = _CheckFailed.__qualname__ = "AssertionError"
+_CheckFailed.__module__ = "builtins"
+
+
 def _public(check):
     """What a test cell calls: the check, whose failure shows the diagnosis and the numbers only.
 
-    A failing check raises a fresh ``AssertionError`` from this frame, which
-    IPython hides (``__tracebackhide__``): the student sees the test cell's
-    line and the message, never the checker's source (whose lines would give
-    the answer away). An exception raised in the student's code stays attached
-    as the cause, with the student's frames only.
+    A failing check raises a fresh ``AssertionError`` (:class:`_CheckFailed`)
+    that IPython shows as its message alone: the student never sees the
+    checker's frames or source (whose lines would give the answer away). An
+    exception raised in the student's code stays attached as the cause, with
+    the student's frames only.
     """
     @_functools.wraps(check)
     def run(*args, **kwargs):
@@ -59,9 +90,9 @@ def _public(check):
         try:
             return check(*args, **kwargs)
         except AssertionError as exc:
-            clean, cause = AssertionError(*exc.args), exc.__cause__
+            clean, cause = _CheckFailed(*exc.args), exc.__cause__
         except Exception as exc:  # a check tripped over an answer it did not expect
-            clean = AssertionError(f"{check.__name__}: your answer could not be checked: {type(exc).__name__}: {exc}")
+            clean = _CheckFailed(f"{check.__name__}: your answer could not be checked: {type(exc).__name__}: {exc}")
             cause = exc
         if cause is not None:
             cause = cause.with_traceback(_without_checker_frames(cause.__traceback__))

@@ -198,7 +198,7 @@ def _dbeta_mistakes(dout, cache):
     ]
 
 
-def _dx_fallback(got, want, x_hat, compact: bool) -> str:
+def _dx_fallback(got, want, x_hat, compact: bool, tol: float = 1e-6) -> str:
     """Name the broken path of an unrecognized dx from two facts every right dx obeys."""
     got = np.asarray(got, np.float64)
     scale = float(np.abs(want).max(initial=0.0)) * len(want) + 1e-12
@@ -209,10 +209,10 @@ def _dx_fallback(got, want, x_hat, compact: bool) -> str:
                 "check the factors gamma, inv_std and 1/N.")
     colsum = np.abs(got.sum(axis=0) - want.sum(axis=0)).max(initial=0.0) / scale
     orth = np.abs((got * x_hat).sum(axis=0) - (want * x_hat).sum(axis=0)).max(initial=0.0) / scale
-    if colsum > 1e-6:
+    if colsum > tol:
         return ("your dx does not sum to zero over the batch (a right dx does, because the mean is subtracted): "
                 "the mean path (" + ("the - sum(dx_hat) term" if compact else "dmean / N") + ") is missing or wrong.")
-    if orth > 1e-6:
+    if orth > tol:
         return ("your dx is not orthogonal to x_hat (a right dx is, up to eps: sum(dx * x_hat, axis=0) = 0, "
                 "because x_hat is divided by its own std): the variance path (" + (
                     "the - x_hat * sum(dx_hat * x_hat) term" if compact else "dvar") + ") is off.")
@@ -346,7 +346,7 @@ def _check_case(fn, name, label, dout, cache, strict_dtype,
             continue
         message = closest(got64, mistakes(), tol=max(1e-4, 10 * rtol))
         if message is None and label == "dx":
-            message = _dx_fallback(got64, want, x_hat64, compact)
+            message = _dx_fallback(got64, want, x_hat64, compact, tol=max(1e-6, 10 * rtol))
         elif message is None:
             formula = "sum(dout * x_hat, axis=0)" if label == "dgamma" else "sum(dout, axis=0)"
             message = f"wrong {label}: {label} = {formula}, one value per feature."

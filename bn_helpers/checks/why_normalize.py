@@ -97,9 +97,13 @@ def _standardize_mistakes(X) -> list[tuple[str, Callable]]:
     return out
 
 
-_ONE_PASS = ("on float32 data with mean 100 your result is off ({worst}), though it is right on every other "
-             "case: the signature of the one-pass variance E[x^2] - E[x]^2, which subtracts two numbers near "
-             "1e4 and keeps few digits in float32. Compute the std from the centred data: X.std(axis=0), or "
+_LARGE_MEAN = "float32 with mean 1e4 and std 1"
+#: On that case a right float32 answer is within 0.004 of the float64 one (300 seeds of such data; the
+#: one-pass formula E[x^2] - E[x]^2 is off by 1.5 or more, or NaN): it is judged with this absolute tolerance.
+_LARGE_MEAN_ATOL = 0.05
+_ONE_PASS = ("on float32 data with mean 1e4 and std 1 your result is off ({worst}), though it is right on every "
+             "other case: the signature of the one-pass variance E[x^2] - E[x]^2, which subtracts two numbers "
+             "near 1e8 and keeps no digit in float32. Compute the std from the centred data: X.std(axis=0), or "
              "np.sqrt(((X - mean) ** 2).mean(axis=0)).")
 
 
@@ -116,7 +120,7 @@ def _standardize_cases(hidden):
         cases.append(("float32 with a constant feature",
                       np.column_stack([np.full(9, 3.0), rng.normal(0, 1, 9)]).astype(np.float32)))
         cases.append(("float64 with mean 1000", rng.normal(1e3, 1.0, size=(50, 4))))
-        cases.append(("float32 with mean 100", rng.normal(100.0, 0.3, size=(50, 4)).astype(np.float32)))
+        cases.append((_LARGE_MEAN, rng.normal(1e4, 1.0, size=(50, 4)).astype(np.float32)))
     return cases
 
 
@@ -145,11 +149,15 @@ def _standardize_case(fn, name, label, X):
                 f"{name}: NaN or inf in feature(s) {bad}, which are constant (std 0): 0/0. Decide what a "
                 "constant feature becomes; this course's answer: centre it and do not scale it, so it becomes "
                 f"all zeros.\n  {where}")
-        if label.startswith("float32 with mean"):
+        if label == _LARGE_MEAN:
             raise AssertionError(f"{name}: " + _ONE_PASS.format(worst=worst(got64, expected)) + f"\n  {where}")
         raise AssertionError(f"{name}: {differs(got64, expected)}\n  {where}")
     rtol, atol = tolerance(X.dtype)
     atol = max(atol, 1e-9) * 10
+    if label == _LARGE_MEAN:
+        if close(got, expected, 0.0, _LARGE_MEAN_ATOL):
+            return
+        raise AssertionError(f"{name}: " + _ONE_PASS.format(worst=worst(got64, expected)) + f"\n  {where}")
     if close(got, expected, max(rtol, 1e-6) * 10, atol):
         return
     if constant.any() and close(got[:, ~constant], expected[:, ~constant], 1e-5, 1e-6):
@@ -167,8 +175,6 @@ def _standardize_case(fn, name, label, X):
         raise AssertionError(
             f"{name}: a constant feature (all values equal, here columns {cols}) should become all zeros "
             f"(centred, not scaled); {worst(g, expected[:, off])}.\n  {where}")
-    if label.startswith("float32 with mean"):
-        raise AssertionError(f"{name}: " + _ONE_PASS.format(worst=worst(got64, expected)) + f"\n  {where}")
     message = closest(got64[:, ~constant], [(m, (lambda c: lambda: c()[:, ~constant])(c))
                                              for m, c in _standardize_mistakes(X)])
     message = message or ("wrong values. Per feature (column): subtract its mean, divide by its std "
@@ -292,7 +298,7 @@ def _layer_case(fn, name, label, acts):
         raise AssertionError(f"{name}: you returned (means, stds), two lists; return one (mean, std) pair per "
                              "layer: [(mean_1, std_1), (mean_2, std_2), ...] (zip them).")
     if len(result) != len(acts):
-        raise AssertionError(f"{name}: returned {len(result)} entries for {len(acts)} layers ({label}); "
+        raise AssertionError(f"{name}: returned {len(result)} pair(s) for {len(acts)} layer(s) ({label}); "
                              "return one (mean, std) pair per layer, in the order of the layers.")
     for i, (a, pair, (mean, std)) in enumerate(zip(acts, result, stats)):
         a64 = np.asarray(a, dtype=np.float64)
@@ -396,7 +402,7 @@ def saturation_fraction(fn: Callable, hidden: bool = False) -> None:
                 "all entries (np.mean(...) without axis).")
         if isinstance(result, (bool, np.bool_)):
             raise AssertionError(
-                f"{name}: returned {result!r}, a yes/no answer; return the fraction of entries with |a| > "
+                f"{name}: returned {bool(result)}, a yes/no answer; return the fraction of entries with |a| > "
                 "threshold, a number between 0 and 1 (np.mean of the boolean array, not a comparison of a mean).")
         try:
             got = float(result)

@@ -2,7 +2,8 @@
 
 :func:`gradient_flow` measures the seed's "Gradient Flow" view: the norm of
 each Linear layer's weight gradient in a deep network at initialization, on
-one batch of digits, with and without batch norm. :func:`gradcheck_errors`
+one batch of digits, with and without batch norm (:func:`format_flow_table`
+prints its controls over several seeds). :func:`gradcheck_errors`
 shows why a gradient check of batch norm needs a random upstream gradient,
 with :func:`backward_without_variance_path` as the bug it should catch.
 :func:`median_seconds` times a function the way the notebook compares the
@@ -21,7 +22,8 @@ from ..data import load_digits_split
 from ..gradcheck import numerical_gradient, rel_error
 from ._threads import one_thread
 
-__all__ = ["gradient_flow", "backward_without_variance_path", "gradcheck_errors", "median_seconds"]
+__all__ = ["gradient_flow", "format_flow_table", "backward_without_variance_path", "gradcheck_errors",
+           "median_seconds"]
 
 
 def gradient_flow(activation: str = "sigmoid", norm: str | None = None, *, depth: int = 20, width: int = 100,
@@ -76,6 +78,32 @@ def gradient_flow(activation: str = "sigmoid", norm: str | None = None, *, depth
         _, dlogits = nn.softmax_cross_entropy(model.forward(X), y)
         model.backward(dlogits)
     return np.array([np.linalg.norm(layer.grads()[0]) for layer in linears])
+
+
+def format_flow_table(table: dict) -> str:
+    """The controls of the gradient-flow experiment as a table, lowest to highest over the seeds.
+
+    Parameters
+    ----------
+    table : dict of (activation, gain, norm) to ndarray, shape (S, L)
+        :func:`gradient_flow` for S seeds, ``norm`` None or "batch".
+
+    Returns
+    -------
+    str
+        One row per activation and gain: layer 1's and the output layer's
+        ``||dW||`` without BN, and the same with BN, each as "lowest-highest".
+    """
+    span = lambda v, fmt: f"{format(v.min(), fmt)}-{format(v.max(), fmt)}"  # noqa: E731
+    seeds = next(iter(table.values())).shape[0]
+    lines = [f"||dW|| over {seeds} weight seeds (lowest-highest)",
+             f"{'activation':>10} {'init':>4} | {'no BN: layer 1':>17} {'output':>17} | {'BN: layer 1':>11} {'output':>9}"]
+    for (act, gain, norm), g in table.items():
+        if norm is None:
+            b = table[act, gain, "batch"]
+            lines.append(f"{act:>10} {gain:>4} | {span(g[:, 0], '.1e'):>17} {span(g[:, -1], '.1e'):>17} | "
+                         f"{span(b[:, 0], '.2f'):>11} {span(b[:, -1], '.2f'):>9}")
+    return "\n".join(lines)
 
 
 def backward_without_variance_path(dout, cache) -> tuple[NDArray, NDArray, NDArray]:

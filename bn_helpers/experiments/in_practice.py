@@ -10,7 +10,8 @@ the training functions (OpenBLAS on two threads is erratic on small matrices).
 * :func:`fold_network` — the same network with every BN folded into its Linear.
 * :func:`time_forward` — median wall time of repeated eval-mode forwards.
 * :class:`DeviceBatchNorm1d` — BN whose training statistics come from K simulated devices.
-* :func:`data_parallel_run` — per-device vs synchronized BN statistics, trained on the digits.
+* :func:`data_parallel_run` — per-device vs synchronized BN statistics, trained on the digits, over seeds;
+  :func:`describe_parallel` — their ranges, one line per layout.
 * :func:`device_statistics` — one unit's per-device batch means and variances, and the synced ones.
 * :func:`compare_with_torch` — ``nn.BatchNorm1d`` against ``torch.nn.BatchNorm1d``, when torch is installed.
 """
@@ -25,10 +26,11 @@ from numpy.typing import NDArray
 from .. import nn, stats
 from ..data import load_digits_split
 from ..numerics import batchnorm_forward
+from ._lockstep import fit_lockstep
 from ._threads import one_thread
 
 __all__ = ["bias_gradient", "shift_invariance", "train_bn_net", "fold_network", "time_forward",
-           "DeviceBatchNorm1d", "data_parallel_run", "device_statistics", "compare_with_torch"]
+           "DeviceBatchNorm1d", "data_parallel_run", "describe_parallel", "device_statistics", "compare_with_torch"]
 
 
 def bias_gradient(batch_size: int = 64, width: int = 100, seed: int = 0) -> dict:
@@ -220,32 +222,72 @@ def _mlp(devices: int | None, width: int, depth: int, seed: int) -> nn.Sequentia
 
 
 def data_parallel_run(devices: int = 8, per_device: int = 4, steps: int = 600, lr: float = 0.1,
-                      width: int = 100, depth: int = 3, seeds=(0, 1)) -> dict:
-    """Test accuracy with per-device BN statistics vs synchronized ones, same global batch.
+                      width: int = 100, depth: int = 3, seeds=range(5), progress: bool = False) -> dict:
+    """Test accuracy with per-device BN statistics vs synchronized ones, same global batch, several seeds.
 
-    Both networks see the same batches of ``devices * per_device`` digits and
-    start from the same weights; the per-device one normalizes each chunk of
-    ``per_device`` examples with its own statistics (:class:`DeviceBatchNorm1d`),
-    the synced one the whole batch (what ``SyncBatchNorm`` computes).
+    For each seed both networks see the same batches of ``devices * per_device``
+    digits and start from the same weights; the per-device one normalizes each
+    chunk of ``per_device`` examples with its own statistics
+    (:class:`DeviceBatchNorm1d`), the synced one the whole batch (what
+    ``SyncBatchNorm`` computes). The seeds are trained at once
+    (:func:`bn_helpers.experiments._lockstep.fit_lockstep`, the same steps as
+    ``nn.fit`` on each network).
+
+    Parameters
+    ----------
+    devices, per_device : int, default 8 and 4
+        K simulated devices with ``per_device`` examples each.
+    steps : int, default 600
+    lr : float, default 0.1
+    width, depth : int, default 100 and 3
+        Hidden layers (Linear -> BN -> ReLU).
+    seeds : sequence of int, default range(5)
+    progress : bool, default False
 
     Returns
     -------
     dict
-        ``"per_device"``, ``"synced"``: lists of final test accuracies (eval
-        mode), one per seed; ``"seeds"``, ``"devices"``, ``"per_device_batch"``,
-        ``"global_batch"``.
+        ``"per_device"``, ``"synced"``: ndarrays (seeds,) of final test accuracies
+        (eval mode); ``"gap"``: synced minus per-device, per seed; ``"seeds"``,
+        ``"devices"``, ``"per_device_batch"``, ``"global_batch"``.
+
+    References
+    ----------
+    PyTorch documentation, ``torch.nn.SyncBatchNorm``; Wu & He, arXiv:1803.08494,
+    Section 2 (small per-device batches hurt BN).
     """
     d = load_digits_split(seed=0)
-    out = {"per_device": [], "synced": [], "seeds": list(seeds), "devices": devices,
-           "per_device_batch": per_device, "global_batch": devices * per_device}
+    seeds = [int(s) for s in seeds]
+    out = {"seeds": seeds, "devices": devices, "per_device_batch": per_device, "global_batch": devices * per_device}
     with one_thread():
-        for seed in seeds:
-            for key, k in (("per_device", devices), ("synced", None)):
-                model = _mlp(k, width, depth, seed)
-                nn.fit(model, d.X_train, d.y_train, steps=steps, batch_size=devices * per_device, lr=lr,
-                       seed=seed, progress=False)
-                out[key].append(nn.accuracy(model, d.X_test, d.y_test))
+        for key, k in (("per_device", devices), ("synced", None)):
+            models = [_mlp(k, width, depth, seed) for seed in seeds]
+            history = fit_lockstep(models, d.X_train, d.y_train, steps=steps, seeds=seeds,
+                                   batch_size=devices * per_device, lr=lr, X_test=d.X_test, y_test=d.y_test,
+                                   progress=progress)
+            out[key] = history["test_acc"][:, -1].copy()
+    out["gap"] = out["synced"] - out["per_device"]
     return out
+
+
+def describe_parallel(runs: dict) -> list[str]:
+    """One line per device layout: the lowest and highest accuracy of each kind, and the per-seed gap.
+
+    Parameters
+    ----------
+    runs : dict of str to dict
+        Layout label (``"8 × 4"``) to what :func:`data_parallel_run` returns.
+
+    Returns
+    -------
+    list of str
+    """
+    lines = []
+    for label, r in runs.items():
+        lines.append(f"{label} ({len(r['seeds'])} seeds): per-device {r['per_device'].min():.3f}-"
+                     f"{r['per_device'].max():.3f}, synced {r['synced'].min():.3f}-{r['synced'].max():.3f}; "
+                     f"synced minus per-device {r['gap'].min():+.3f} to {r['gap'].max():+.3f}")
+    return lines
 
 
 def device_statistics(devices: int = 8, per_device: int = 4, unit: int = 0, seed: int = 0) -> dict:

@@ -6,8 +6,10 @@ weight std is given). BLAS runs on one thread inside each function: OpenBLAS
 on two threads is erratic on small matrices.
 
 * :func:`train_run` — one network trained, its test accuracy (eval mode).
-* :func:`lr_sweep` — final test accuracy against the learning rate.
-* :func:`init_sweep` — final test accuracy against the std of the initial weights.
+* :func:`train_seeds` — the same for several seeds at once: every claim is made over seeds.
+* :func:`lr_sweep` — final test accuracy against the learning rate, over seeds.
+* :func:`init_sweep` — final test accuracy against the std of the initial weights, over seeds.
+* :func:`describe` — the lowest, mean and highest accuracy of a sweep, one line per value.
 * :func:`running_var_estimates` — running variance with the biased vs unbiased batch variance.
 * :func:`batch_dependence` — how much one example's output moves with the rest of its batch.
 * :func:`buggy_batchnorm` — a BatchNorm1d class with one of the classic bugs, for demonstrations;
@@ -22,30 +24,42 @@ from numpy.typing import NDArray
 
 from .. import nn
 from ..data import load_digits_split
+from ._lockstep import fit_lockstep
 from ._threads import one_thread
 
-__all__ = ["Sweep", "train_run", "lr_sweep", "init_sweep",
+__all__ = ["Sweep", "train_run", "train_seeds", "lr_sweep", "init_sweep", "describe",
            "running_var_estimates", "batch_dependence",
            "BUGS", "buggy_batchnorm", "diagnosis"]
 
 
 class Sweep(NamedTuple):
-    """Final test accuracies of a sweep, one list per setting (e.g. with and without BN).
+    """Final test accuracies of a sweep over several seeds, per setting (e.g. with and without BN).
 
     Attributes
     ----------
     values : list of float
         The swept values (learning rates or weight stds).
-    accuracy : dict of str to list of float
-        Label (``"with BN"``, ``"without BN"``) to the final test accuracy at each value.
-    curves : dict of str to list of (list of int, list of float)
-        Label to, for each value, the steps evaluated and the test accuracy there
-        (only the last step unless the sweep was given ``eval_every``).
+    seeds : list of int
+        One network per seed and value.
+    accuracy : dict of str to ndarray, shape (seeds, values)
+        Label (``"with BN"``, ``"without BN"``) to the final test accuracy
+        (eval mode) of each seed (row) at each value (column).
+    steps : list of int
+        The steps at which the test accuracy was measured (the last one only
+        unless the sweep was given ``eval_every``).
+    curves : dict of str to ndarray, shape (seeds, values, len(steps))
+        Label to the test accuracy at each of ``steps``.
     """
 
     values: list
+    seeds: list
     accuracy: dict
+    steps: list
     curves: dict
+
+
+def _label(norm: str | None) -> str:
+    return "with BN" if norm == "batch" else "without BN"
 
 
 def train_run(depth: int = 6, width: int = 100, activation: str = "tanh", norm: str | None = None,
@@ -96,64 +110,107 @@ def train_run(depth: int = 6, width: int = 100, activation: str = "tanh", norm: 
     return history
 
 
-def _sweep(values, kwarg: str, norms, progress: bool, **settings) -> Sweep:
+def train_seeds(seeds: Sequence[int] = range(5), depth: int = 6, width: int = 100, activation: str = "tanh",
+                norm: str | None = None, lr: float = 0.1, steps: int = 200, weight_scale: float | None = None,
+                batch_size: int = 60, eval_every: int | None = None, progress: bool = False) -> dict:
+    """:func:`train_run` for several seeds at once (trained in lockstep, the same steps as one by one).
+
+    Parameters
+    ----------
+    seeds : sequence of int, default range(5)
+        One network per seed; the seed sets its initial weights and its batch order.
+    depth, width, activation, norm, lr, steps, weight_scale, batch_size, eval_every
+        As :func:`train_run` (``steps`` defaults to 200 here).
+    progress : bool, default False
+        One tqdm bar for all the seeds.
+
+    Returns
+    -------
+    dict
+        ``"seeds"`` (list), ``"eval_step"`` (list of int), ``"test_acc"``
+        (ndarray (seeds, evaluations), eval mode), ``"final_acc"`` (ndarray
+        (seeds,)), ``"models"`` (the trained networks, one per seed).
+
+    Notes
+    -----
+    :func:`bn_helpers.experiments._lockstep.fit_lockstep` stacks the seeds'
+    weights and runs ``nn.fit``'s steps on all of them at once; each seed ends
+    where ``train_run(seed=...)`` ends, up to rounding (a test checks it).
+    """
+    seeds = [int(s) for s in seeds]
+    d = load_digits_split(seed=0)
+    models = [nn.mlp([64] + [width] * depth + [10], activation=activation, norm=norm, seed=s,
+                     weight_scale=weight_scale) for s in seeds]
+    with one_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        history = fit_lockstep(models, d.X_train, d.y_train, steps=steps, seeds=seeds, batch_size=batch_size,
+                               lr=lr, eval_every=eval_every, X_test=d.X_test, y_test=d.y_test, progress=progress)
+    return {"seeds": seeds, "eval_step": history["eval_step"], "test_acc": history["test_acc"],
+            "final_acc": history["test_acc"][:, -1].copy(), "models": models}
+
+
+def _sweep(values, kwarg: str, norms, seeds, **settings) -> Sweep:
     acc: dict = {}
     curves: dict = {}
+    steps: list = []
     for norm in norms:
-        label = "with BN" if norm == "batch" else "without BN"
-        runs = [train_run(norm=norm, progress=progress, **{kwarg: v}, **settings) for v in values]
-        acc[label] = [r["final_acc"] for r in runs]
-        curves[label] = [(list(r["eval_step"]), [float(a) for a in r["test_acc"]]) for r in runs]
-    return Sweep(list(values), acc, curves)
+        runs = [train_seeds(seeds, norm=norm, **{kwarg: v}, **settings) for v in values]
+        acc[_label(norm)] = np.stack([r["final_acc"] for r in runs], axis=1)
+        curves[_label(norm)] = np.stack([r["test_acc"] for r in runs], axis=1)
+        steps = runs[0]["eval_step"]
+    return Sweep(list(values), [int(s) for s in seeds], acc, list(steps), curves)
 
 
-def lr_sweep(lrs: Sequence[float], depth: int = 6, activation: str = "tanh", steps: int = 200,
-             seed: int = 0, norms: Sequence[str | None] = ("batch", None), eval_every: int | None = None,
+def lr_sweep(lrs: Sequence[float], seeds: Sequence[int] = range(5), depth: int = 6, width: int = 100,
+             activation: str = "tanh", steps: int = 200, batch_size: int = 60,
+             norms: Sequence[str | None] = ("batch", None), eval_every: int | None = None,
              progress: bool = False) -> Sweep:
-    """Final test accuracy against the learning rate, with and without BN.
+    """Final test accuracy against the learning rate, with and without BN, over several seeds.
 
     Parameters
     ----------
     lrs : sequence of float
-    depth : int, default 6
-        Hidden layers of 100 units.
+    seeds : sequence of int, default range(5)
+    depth, width : int, default 6 and 100
+        Hidden layers and their width.
     activation : str, default "tanh"
     steps : int, default 200
-        SGD steps on batches of 60.
-    seed : int, default 0
+        Plain SGD steps.
+    batch_size : int, default 60
     norms : sequence of {"batch", None}, default ("batch", None)
     eval_every : int, optional
         Also record the test accuracy every this many steps (``Sweep.curves``).
     progress : bool, default False
-        A tqdm bar per run.
+        A tqdm bar per setting.
 
     Returns
     -------
     Sweep
-        ``accuracy`` has ``"with BN"`` and/or ``"without BN"``.
+        ``accuracy`` has ``"with BN"`` and/or ``"without BN"``, each (seeds, lrs).
 
     References
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Section 3.3 ("Batch Normalization
     enables higher learning rates").
     """
-    return _sweep(lrs, "lr", norms, progress, depth=depth, activation=activation, steps=steps, seed=seed,
-                  eval_every=eval_every)
+    return _sweep(lrs, "lr", norms, seeds, depth=depth, width=width, activation=activation, steps=steps,
+                  batch_size=batch_size, eval_every=eval_every, progress=progress)
 
 
-def init_sweep(stds: Sequence[float], depth: int = 6, activation: str = "tanh", lr: float = 0.3,
-               steps: int = 200, seed: int = 0, progress: bool = False) -> Sweep:
-    """Final test accuracy against the std of every initial weight, with and without BN.
+def init_sweep(stds: Sequence[float], seeds: Sequence[int] = range(5), depth: int = 6, width: int = 100,
+               activation: str = "tanh", lr: float = 0.3, steps: int = 200, batch_size: int = 60,
+               progress: bool = False) -> Sweep:
+    """Final test accuracy against the std of every initial weight, with and without BN, over several seeds.
 
     Parameters
     ----------
     stds : sequence of float
-        Weight stds, e.g. 1e-3 ... 1 (the usual 1/sqrt(100) is 0.1).
-    depth : int, default 6
+        Weight stds, e.g. 1e-3 ... 1 (the usual 1/sqrt(fan_in) is 0.1 for 100 inputs).
+    seeds : sequence of int, default range(5)
+    depth, width : int, default 6 and 100
     activation : str, default "tanh"
     lr : float, default 0.3
     steps : int, default 200
-    seed : int, default 0
+    batch_size : int, default 60
     progress : bool, default False
 
     Returns
@@ -165,44 +222,68 @@ def init_sweep(stds: Sequence[float], depth: int = 6, activation: str = "tanh", 
     Ioffe & Szegedy, arXiv:1502.03167, Section 3.3 (BN makes training more
     resilient to the parameter scale).
     """
-    return _sweep(stds, "weight_scale", ("batch", None), progress, depth=depth, activation=activation, lr=lr,
-                  steps=steps, seed=seed)
+    return _sweep(stds, "weight_scale", ("batch", None), seeds, depth=depth, width=width,
+                  activation=activation, lr=lr, steps=steps, batch_size=batch_size, progress=progress)
 
 
-def running_var_estimates(batch_size: int = 4, steps: int = 500, momentum: float = 0.1,
-                          seed: int = 0) -> dict[str, NDArray]:
+def describe(sweep: Sweep, name: str) -> list[str]:
+    """One line per swept value: each label's lowest, mean and highest accuracy over the seeds.
+
+    Parameters
+    ----------
+    sweep : Sweep
+    name : str
+        What was swept, for the lines (``"lr"``, ``"std"``).
+
+    Returns
+    -------
+    list of str
+        E.g. ``"lr 1: with BN 0.96-0.98 (mean 0.97) | without BN 0.37-0.97 (mean 0.90)"``.
+    """
+    lines = []
+    for j, v in enumerate(sweep.values):
+        parts = [f"{label} {a[:, j].min():.2f}-{a[:, j].max():.2f} (mean {a[:, j].mean():.2f})"
+                 for label, a in sweep.accuracy.items()]
+        lines.append(f"{name} {v:g}: " + " | ".join(parts))
+    return lines
+
+
+def running_var_estimates(batch_size: int = 4, steps: int = 2000, momentum: float = 0.1,
+                          seeds: Sequence[int] = range(5)) -> dict[str, NDArray]:
     """Running variance of N(0, 1) batches, updated with the unbiased vs the biased batch variance.
 
     Parameters
     ----------
     batch_size : int, default 4
         N; the biased variance is on average (N - 1)/N of the truth.
-    steps : int, default 500
+    steps : int, default 2000
     momentum : float, default 0.1
         PyTorch's convention: ``running = (1 - m) * running + m * batch``.
-    seed : int, default 0
+    seeds : sequence of int, default range(5)
+        One stream of batches per seed (``numpy.random.default_rng(seed)``).
 
     Returns
     -------
     dict
-        ``"unbiased"`` and ``"biased"``: arrays (steps,) of the running
-        variance after each step (starting from 1).
+        ``"unbiased"`` and ``"biased"``: arrays (seeds, steps) of the running
+        variance after each step (starting from 1); both estimates of one seed
+        see the same batches.
 
     References
     ----------
-    PyTorch documentation, ``torch.nn.BatchNorm1d`` ("the running estimate of
-    variance is calculated via the unbiased estimator"); Ioffe & Szegedy,
-    arXiv:1502.03167, Algorithm 2 (m/(m-1) times the average batch variance).
+    PyTorch documentation, ``torch.nn.BatchNorm1d`` ("the value stored in the
+    moving average of the variance is calculated via the unbiased estimator");
+    Ioffe & Szegedy, arXiv:1502.03167, Algorithm 2 (m/(m-1) times the average
+    batch variance).
     """
-    rng = np.random.default_rng(seed)
-    batches = rng.standard_normal((steps, batch_size))
-    out = {}
-    for label, ddof in (("unbiased", 1), ("biased", 0)):
-        run, trace = 1.0, np.empty(steps)
-        for t, v in enumerate(batches.var(axis=1, ddof=ddof)):
-            run = (1 - momentum) * run + momentum * v
-            trace[t] = run
-        out[label] = trace
+    out = {"unbiased": np.empty((len(seeds), steps)), "biased": np.empty((len(seeds), steps))}
+    for i, seed in enumerate(seeds):
+        batches = np.random.default_rng(seed).standard_normal((steps, batch_size))
+        for label, ddof in (("unbiased", 1), ("biased", 0)):
+            run = 1.0
+            for t, v in enumerate(batches.var(axis=1, ddof=ddof)):
+                run = (1 - momentum) * run + momentum * v
+                out[label][i, t] = run
     return out
 
 

@@ -609,6 +609,24 @@ class StackedMLP:
             logits, caches = self.forward(X, training=False, stats=stats)
         return np.mean(logits.argmax(axis=2) == np.asarray(y), axis=1), caches[-1][3]
 
+    def model(self, j: int) -> nn.Sequential:
+        """Seed number ``j``'s network as a :mod:`bn_helpers.nn` model (a copy, with its running statistics).
+
+        With noise, the batch-norm layers are :class:`NoisyBatchNorm1d` whose
+        generators start afresh (the copy does not continue this run's noise).
+        """
+        seed = self.seeds[j]
+        model = noisy_mlp(self.noise, seed, self.sizes, self.activation) if self.noise else \
+            nn.mlp(self.sizes, activation=self.activation, norm=self.norm, seed=seed)
+        for i, lin in enumerate(m for m in model.modules if isinstance(m, nn.Linear)):
+            lin.W[...] = self.W[i][j]
+            if lin.b is not None:
+                lin.b[...] = self.b[i][j, 0]
+        for i, bn in enumerate(m for m in model.modules if isinstance(m, nn.BatchNorm1d)):
+            bn.gamma[...], bn.beta[...] = self.gamma[i][j, 0], self.beta[i][j, 0]
+            bn.running_mean, bn.running_var = self.running_mean[i][j, 0].copy(), self.running_var[i][j, 0].copy()
+        return model
+
     def population_stats(self, X, batch_size: int = 60) -> tuple[list, list]:
         """Running statistics recomputed without noise: a training-mode pass over ``X`` in consecutive batches.
 
@@ -809,22 +827,25 @@ class NoisyBatchNorm1d(nn.BatchNorm1d):
         return out + z
 
 
-def noisy_mlp(noise: float, seed: int = 0, sizes: Sequence[int] = _SIGMOID_NET) -> nn.Sequential:
-    """The sigmoid net of :func:`ics_run` with every batch norm a :class:`NoisyBatchNorm1d`.
+def noisy_mlp(noise: float, seed: int = 0, sizes: Sequence[int] = _SIGMOID_NET,
+              activation: str = "sigmoid") -> nn.Sequential:
+    """``nn.mlp(sizes, activation, norm="batch", seed=seed)`` with every batch norm a :class:`NoisyBatchNorm1d`.
 
-    Layer ``i`` of ``model.modules`` draws its noise from ``default_rng(seed * 1000 + i)``.
+    By default the sigmoid net of :func:`ics_run`. Layer ``i`` of
+    ``model.modules`` draws its noise from ``default_rng(seed * 1000 + i)``.
 
     Parameters
     ----------
     noise : float
     seed : int, default 0
     sizes : sequence of int, default (64, 100, 100, 100, 10)
+    activation : str, default "sigmoid"
 
     Returns
     -------
     bn_helpers.nn.Sequential
     """
-    model = nn.mlp(list(sizes), activation="sigmoid", norm="batch", seed=seed)
+    model = nn.mlp(list(sizes), activation=activation, norm="batch", seed=seed)
     for i, layer in enumerate(model.modules):
         if isinstance(layer, nn.BatchNorm1d):
             model.modules[i] = NoisyBatchNorm1d(layer.num_features, noise, rng=seed * 1000 + i)

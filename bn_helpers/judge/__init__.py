@@ -204,8 +204,8 @@ def judge_notebook(nb, tests: dict[str, tuple[str, float]], folder: Path, sandbo
                     runner.kill()
                     break
                 done.add(idx)
-                if reply.get("error"):
-                    setup_errors[idx] = str(reply["error"])[:200]
+                if reply.get("cell_error"):
+                    setup_errors[idx] = str(reply["cell_error"])[:200]
             else:
                 return None
 

@@ -274,6 +274,8 @@ class Runner:
 
     def start(self) -> None:
         view, self.forwarded = runner_view()
+        if self.private is not None:
+            shutil.rmtree(self.private, ignore_errors=True)
         self.private = private_dir("bnr-")
         work = self.private / "work"
         _copy_tree(self.submission, work)

@@ -268,7 +268,7 @@ class Server:
                 plt.close("all")
             except Exception:
                 pass
-        self.ch.send({"done": True, "error": error, "seconds": time.perf_counter() - t0})
+        self.ch.send({"done": True, "cell_error": error, "seconds": time.perf_counter() - t0})
 
     def op_lookup(self, header, blobs):
         name = header.get("name")

@@ -107,16 +107,21 @@ def _std_axis(ax: Axes, lo: float, hi: float) -> bool:
     return False
 
 
+_RANGES = {"relu": (0.0, np.inf), "tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+
+
 def plot_layer_flow(axes_pair: Sequence[Axes], curves: Mapping[str, ArrayLike], *,
-                    what: str = "activation") -> tuple[Axes, Axes]:
+                    what: str = "activation", activation: str | None = None) -> tuple[Axes, Axes]:
     """Where each layer's activations lie (mean +- std) and their std, one colour per network.
 
     Parameters
     ----------
     axes_pair : pair of matplotlib.axes.Axes
-        The first gets each layer's mean (line) and mean +- std (band); the
-        second the standard deviation, on a log scale when it spans more than
-        a factor 3 (linear otherwise, so that the ticks stay labelled).
+        The first gets each layer's mean (line) and mean +- std (band, cut
+        to the activation's range when ``activation`` is given: a ReLU output
+        is never negative); the second the standard deviation, on a log scale
+        when it spans more than a factor 3 (linear otherwise, so that the
+        ticks stay labelled).
     curves : mapping of str to array_like
         Label (``"without BN"``, ``"with BN"``; coloured by
         :func:`~bn_helpers.plots.style.condition_color`) to per-layer
@@ -125,6 +130,8 @@ def plot_layer_flow(axes_pair: Sequence[Axes], curves: Mapping[str, ArrayLike], 
         layers are numbered from 1.
     what : str, default "activation"
         Named in the axis labels.
+    activation : {"relu", "tanh", "sigmoid"}, optional
+        The activation whose outputs are drawn, for the range of the band.
 
     Returns
     -------
@@ -143,6 +150,9 @@ def plot_layer_flow(axes_pair: Sequence[Axes], curves: Mapping[str, ArrayLike], 
     if not curves:
         raise ValueError("curves must hold at least one named list of (mean, std)")
     data = {label: _by_seed(stats, f"curves[{label!r}]", 2) for label, stats in curves.items()}
+    if activation is not None and activation not in _RANGES:
+        raise ValueError(f"activation must be one of {sorted(_RANGES)} or None; got {activation!r}")
+    low, high = _RANGES.get(activation, (-np.inf, np.inf))
     markers = iter("osD^v")
     lo_m, hi_m, lo_s, hi_s = np.inf, -np.inf, np.inf, -np.inf
     n_seeds = max(len(a) for a in data.values())
@@ -150,13 +160,14 @@ def plot_layer_flow(axes_pair: Sequence[Axes], curves: Mapping[str, ArrayLike], 
         layers = np.arange(1, stats.shape[1] + 1)
         colour, m = condition_color(label), next(markers, "o")
         mean, std = stats[..., 0].mean(axis=0), stats[..., 1].mean(axis=0)
-        ax_mean.fill_between(layers, mean - std, mean + std, color=colour, alpha=0.15, linewidth=0)
+        band = np.clip(mean - std, low, high), np.clip(mean + std, low, high)
+        ax_mean.fill_between(layers, *band, color=colour, alpha=0.15, linewidth=0)
         ax_mean.plot(layers, mean, marker=m, color=colour, label=f"{label}: mean, band ± std")
         if len(stats) > 1:
             ax_std.fill_between(layers, stats[..., 1].min(axis=0), stats[..., 1].max(axis=0), color=colour,
                                 alpha=0.25, linewidth=0)
         ax_std.plot(layers, std, marker=m, color=colour, label=label)
-        lo_m, hi_m = min(lo_m, (mean - std).min()), max(hi_m, (mean + std).max())
+        lo_m, hi_m = min(lo_m, band[0].min()), max(hi_m, band[1].max())
         lo_s, hi_s = min(lo_s, stats[..., 1].min()), max(hi_s, stats[..., 1].max())
     ax_mean.axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
     ax_mean.set(xlabel="layer", ylabel=f"{what} value", title=f"Where each layer's {what}s lie")
@@ -217,7 +228,8 @@ def plot_percentiles(ax: Axes, step: ArrayLike, percentiles: ArrayLike, *, title
     for j, qq in enumerate(q):
         ax.plot(step[keep], pct[keep, j], styles.get(j, "-"), color=color, label=f"{qq:g}th percentile")
     ax.set(xlabel="training step", ylabel="input to the last sigmoid", title=title)
-    ax.legend(fontsize="small")
+    ax.margins(y=0.25)                                   # room for the legend above the curves
+    ax.legend(fontsize="small", loc="upper center", ncols=len(q))
     return ax
 
 

@@ -121,7 +121,7 @@ class LayerFlowView:
         for ax in self.axes:
             ax.clear()
         curves = {k: self.state[k] for k in ("without BN", "with BN")}
-        plot_layer_flow(self.axes, curves)
+        plot_layer_flow(self.axes, curves, activation=self.activation.value)
         sat = self.state["saturated"]
         self.fig.suptitle(
             f"{self.depth.value} {self.activation.value} layers, init scale {self.init_scale.value:.3g}; "

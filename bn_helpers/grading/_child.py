@@ -1,0 +1,56 @@
+"""What one grading process runs: an nbgrader command for one student, its output into a log file.
+
+Imported ahead of time by the fork server (:mod:`.runner`), so that each
+student's process starts with nbgrader already loaded instead of paying
+Python's two seconds of imports again.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+
+import nbgrader.apps.nbgraderapp  # noqa: F401  (preloaded for the forked processes)
+import nbgrader.api  # noqa: F401
+import nbclient  # noqa: F401
+import nbconvert  # noqa: F401
+
+
+def _stop(signum, frame):  # SIGTERM from the parent: a time limit; let nbgrader shut its kernel down
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def run_nbgrader(argv: list[str], cwd: str, env: dict[str, str], log_path: str) -> None:
+    """Run ``nbgrader ARGV`` in this (fresh) process, in ``cwd``, and exit with its exit code."""
+    code = 1
+    try:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        from .db import install_busy_timeout
+
+        install_busy_timeout()
+        print(f"$ nbgrader {' '.join(argv)}", flush=True)
+        from nbgrader.apps.nbgraderapp import NbGraderApp
+
+        try:
+            NbGraderApp.launch_instance(argv)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # report anything, then exit: the parent reads the log
+        traceback.print_exc()
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)

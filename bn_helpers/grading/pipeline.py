@@ -1,0 +1,358 @@
+"""The instructor's steps, each safe to run again: generate, autograde, feedback, report, export.
+
+Every step reads the course from its ``nbgrader_config.py`` (:class:`.Course`),
+lets nbgrader do the grading, and reads the results back from the gradebook and
+the files (:func:`.results.gather`), because nbgrader's exit code says whether
+*something* failed, not what.
+"""
+from __future__ import annotations
+
+import filecmp
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from . import runner
+from .course import Course, GradingError, folder_hash, now_iso
+from .db import ensure_schema, open_gradebook
+from .results import GRADED, StudentResult, gather
+
+__all__ = ["generate_assignment", "autograde", "generate_feedback", "report", "export", "apply_late_policy",
+           "precheck"]
+
+#: A student's grading process running longer than this (seconds) is stopped and reported.
+DEFAULT_TIMEOUT = 1800.0
+
+
+def _course(course) -> Course:
+    return course if isinstance(course, Course) else Course(course)
+
+
+def _require_assignment(c: Course, assignment: str) -> None:
+    from nbgrader.api import MissingEntry
+
+    with open_gradebook(c.db_url, c.course_id) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise GradingError(f"{assignment} is not in the gradebook: run "
+                               f"`python -m bn_helpers.grading generate_assignment {assignment}` first") from None
+
+
+def generate_assignment(course, assignment: str) -> list[Path]:
+    """Record ``assignment`` in the gradebook and bring its release up to date, never deleting a file.
+
+    ``nbgrader generate_assignment --force`` deletes the release folder first
+    and, when it then fails (a database it cannot open, a missing driver), leaves
+    it deleted: ``notebooks/<assignment>/`` is committed. Here nbgrader writes
+    the release into a temporary folder; only when it succeeded are new or
+    changed files copied over the release. Returns the files that changed.
+
+    Raises
+    ------
+    GradingError
+        If the source is missing, the gradebook cannot be opened, or nbgrader fails.
+    """
+    c = _course(course)
+    source = c.source(assignment)
+    if not source.is_dir():
+        raise GradingError(f"no source folder {source}")
+    ensure_schema(c.db_url, c.course_id)
+    with tempfile.TemporaryDirectory(prefix="release-", dir=c.root / ".grading") as tmp:
+        cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
+               f"--CourseDirectory.release_directory={tmp}"]
+        runner_env = runner._env(1)
+        proc = subprocess.run(cmd, cwd=c.root, capture_output=True, text=True, env=runner_env)
+        built = Path(tmp) / assignment
+        if proc.returncode != 0 or not built.is_dir():
+            raise GradingError(f"`nbgrader generate_assignment {assignment}` failed (nothing was changed): "
+                               f"{runner.reason_from_log(proc.stderr + proc.stdout)}")
+        release = c.release(assignment)
+        changed = []
+        for path in sorted(built.rglob("*")):
+            if path.is_dir():
+                continue
+            target = release / path.relative_to(built)
+            if not target.exists() or not filecmp.cmp(path, target, shallow=False):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+                changed.append(target)
+    return changed
+
+
+def _readable_notebook(path: Path) -> str | None:
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as exc:  # noqa: BLE001 - any reason is the student's notebook's
+        return f"{path.name} is not a readable notebook ({exc.__class__.__name__}: {str(exc).splitlines()[0][:120]})"
+    return None
+
+
+def precheck(c: Course, assignment: str, student: str) -> tuple[str | None, list[str]]:
+    """What can be told about a submission before grading it: a reason it cannot be graded, and notes.
+
+    The reason (or ``None``) covers what nbgrader would fail on with a less
+    clear message: no notebook of the right name, a file that is not a
+    notebook, an unreadable ``timestamp.txt``. Notes name test cells the
+    student pasted twice, edited or deleted (nbgrader grades the original ones).
+    """
+    from .late import parse_time
+
+    folder = c.submitted(student, assignment)
+    names = c.notebook_names(assignment)
+    present = [n for n in names if (folder / f"{n}.ipynb").is_file()]
+    if not present:
+        found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        return (f"no {', '.join(n + '.ipynb' for n in names)} in the submission"
+                + (f" (it holds: {', '.join(found[:5])})" if found else " (the folder is empty)")), []
+    for name in present:
+        problem = _readable_notebook(folder / f"{name}.ipynb")
+        if problem:
+            return problem, []
+    stamp = folder / "timestamp.txt"
+    if stamp.is_file():
+        text = stamp.read_text(errors="replace").strip()
+        try:
+            if text:
+                parse_time(text)
+        except ValueError:
+            return f"timestamp.txt does not hold a date and time: {text[:60]!r}", []
+    notes = [f"{n}.ipynb not submitted: its cells score 0" for n in names if n not in present]
+    for name in present:
+        notes += _cell_notes(c, assignment, folder / f"{name}.ipynb")
+    return None, notes
+
+
+def _cell_notes(c: Course, assignment: str, submitted: Path) -> list[str]:
+    release = c.release(assignment) / submitted.name
+    try:
+        sub = nbformat.read(submitted, as_version=4)
+        rel = nbformat.read(release, as_version=4) if release.is_file() else None
+    except Exception:  # noqa: BLE001 - checked by the caller
+        return []
+    seen: dict[str, int] = {}
+    for cell in sub.cells:
+        gid = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        if gid:
+            seen[gid] = seen.get(gid, 0) + 1
+    notes = [f"cell {gid} appears {n} times: the last copy was graded, the others ran as plain cells"
+             for gid, n in seen.items() if n > 1]
+    if rel is not None:
+        mine = {}
+        for cell in sub.cells:
+            meta = cell.get("metadata", {}).get("nbgrader") or {}
+            if meta.get("grade_id"):
+                mine[meta["grade_id"]] = cell.source
+        tests = [(cell.metadata.nbgrader["grade_id"], cell.source) for cell in rel.cells
+                 if cell.metadata.get("nbgrader", {}).get("grade") and not cell.metadata.nbgrader.get("solution")]
+        deleted = [gid for gid, _ in tests if gid not in mine]
+        edited = [gid for gid, src in tests if gid in mine and mine[gid].strip() != src.strip()]
+        if deleted:
+            notes.append(f"test cells deleted, restored from the source: {', '.join(deleted)}")
+        if edited:
+            notes.append(f"test cells edited, graded with the original tests: {', '.join(edited)}")
+    return notes
+
+
+def _sync_due_date(c: Course, assignment: str) -> None:
+    due = c.late_policy().due_date(assignment)
+    if due is None:
+        return
+    with open_gradebook(c.db_url, c.course_id) as gb:
+        a = gb.find_assignment(assignment)
+        if a.duedate != due:
+            a.duedate = due
+            gb.db.commit()
+
+
+def apply_late_policy(course, assignment: str) -> None:
+    """Write the configured due date and each submission's late penalty into the gradebook.
+
+    nbgrader computes a penalty only when it grades; running this after every
+    step keeps the gradebook (formgrader, ``nbgrader export``), the table and
+    the export in agreement when the policy or a due date changes.
+
+    Raises
+    ------
+    GradingError
+        If a configured due date is not a date.
+    """
+    c = _course(course)
+    policy = c.late_policy()
+    try:
+        _sync_due_date(c, assignment)
+    except ValueError as exc:
+        raise GradingError(str(exc)) from None
+    with open_gradebook(c.db_url, c.course_id) as gb:
+        changed = False
+        for sub in gb.assignment_submissions(assignment):
+            late = float(sub.total_seconds_late or 0.0)
+            for nb in sub.notebooks:
+                penalty = policy.penalty(nb.score, late) if late > 0 else None
+                if nb.late_submission_penalty != penalty:
+                    nb.late_submission_penalty = penalty
+                    changed = True
+        if changed:
+            gb.db.commit()
+
+
+def _verify(c: Course, assignment: str, student: str) -> str | None:
+    """Why the gradebook and files do not hold a complete grading of ``student``, or None."""
+    from nbgrader.api import MissingEntry
+
+    with open_gradebook(c.db_url, c.course_id) as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return "nbgrader finished, but the gradebook has no submission"
+        for nb in sub.notebooks:
+            if not (c.autograded(student, assignment) / f"{nb.name}.ipynb").exists():
+                return f"nbgrader finished, but the autograded {nb.name}.ipynb is missing"
+            for grade in nb.grades:
+                if grade.auto_score is None and not grade.needs_manual_grade:
+                    return f"nbgrader finished, but cell {grade.name} has no score"
+    return None
+
+
+def _needs_grading(c: Course, assignment: str, student: str, digest: str, source: str | None, graded: set) -> bool:
+    state = c.read_state(assignment, student)
+    return not (state and state.get("ok") and state.get("submission") == digest and state.get("source") == source
+                and student in graded
+                and all((c.autograded(student, assignment) / f"{n}.ipynb").exists()
+                        for n in c.notebook_names(assignment)
+                        if (c.submitted(student, assignment) / f"{n}.ipynb").exists()))
+
+
+def autograde(course, assignment: str, students: list[str] | None = None, *, force: bool = False,
+              jobs: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+              progress: bool = False) -> list[StudentResult]:
+    """Autograde what needs it, each student in their own nbgrader process, ``jobs`` at a time.
+
+    A submission is graded when it is new, when its content changed since it
+    was graded (a resubmission, told by a hash of its files, not by a date), when
+    the assignment's source changed, or when its last grading failed; with
+    ``force``, always. Returns every student's row (:func:`.results.gather`).
+
+    Raises
+    ------
+    GradingError
+        If the gradebook cannot be opened, the assignment is not in it, or a
+        named student has no submission.
+    """
+    c = _course(course)
+    ensure_schema(c.db_url, c.course_id)
+    _require_assignment(c, assignment)
+    apply_late_policy(c, assignment)  # the due date nbgrader's own late plugin will read
+    submitted = c.submitted_students(assignment)
+    if students:
+        unknown = [s for s in students if s not in submitted]
+        if unknown:
+            raise GradingError(f"no submission of {assignment} from {', '.join(unknown)} "
+                               f"(expected {c.submitted(unknown[0], assignment)})")
+        chosen = list(dict.fromkeys(students))
+    else:
+        chosen = submitted
+    source = c.source_hash(assignment)
+    with open_gradebook(c.db_url, c.course_id) as gb:
+        graded = {sub.student.id for sub in gb.assignment_submissions(assignment)}
+    todo, digests, notes = [], {}, {}
+    for student in chosen:
+        digests[student] = folder_hash(c.submitted(student, assignment))
+        problem, notes[student] = precheck(c, assignment, student)
+        if problem:
+            c.write_state(assignment, student, {"submission": digests[student], "source": source, "ok": False,
+                                                "reason": problem, "graded_at": now_iso(), "notes": []})
+            continue
+        if force or _needs_grading(c, assignment, student, digests[student], source, graded):
+            todo.append(student)
+    outcomes = runner.run_students(c.root, "autograde", assignment, todo, jobs=jobs or runner.default_jobs(),
+                                   log_dir=c.logs(assignment), force=True, timeout=timeout, progress=progress)
+    for student in todo:
+        out = outcomes[student]
+        log = out.log.relative_to(c.root) if out.log.is_relative_to(c.root) else out.log
+        if out.timed_out:
+            reason = f"grading took longer than {timeout:g} s and was stopped (log: {log})"
+        elif out.returncode != 0:
+            reason = f"{runner.reason_from_log(out.log.read_text(errors='replace'))} (log: {log})"
+        else:
+            reason = _verify(c, assignment, student)
+            if reason:
+                reason += f" (log: {log})"
+        c.write_state(assignment, student, {
+            "submission": digests[student], "source": source, "ok": reason is None, "reason": reason or "",
+            "graded_at": now_iso(), "seconds": round(out.seconds, 2), "attempts": out.attempts,
+            "log": str(log), "notes": notes[student]})
+    apply_late_policy(c, assignment)
+    return gather(c, assignment)
+
+
+def generate_feedback(course, assignment: str, students: list[str] | None = None, *, force: bool = False,
+                      jobs: int | None = None, progress: bool = False) -> tuple[list[StudentResult], list[Path], list[str]]:
+    """Write the HTML feedback of every graded student (``nbgrader generate_feedback``, one process each).
+
+    Feedback older than the student's grading is written again; with ``force``,
+    all of it. Returns the rows, the feedback files of graded students, and the
+    graded students whose feedback could not be written.
+    """
+    c = _course(course)
+    apply_late_policy(c, assignment)
+    rows = gather(c, assignment)
+    chosen = [r for r in rows if r.status == GRADED and (not students or r.student in students)]
+    names = c.notebook_names(assignment)
+
+    def html(student: str, name: str) -> Path:
+        return c.feedback(student, assignment) / f"{name}.html"
+
+    def stale(r: StudentResult) -> bool:
+        auto = c.autograded(r.student, assignment)
+        for name in names:
+            source = auto / f"{name}.ipynb"
+            if source.exists() and (not html(r.student, name).exists()
+                                    or html(r.student, name).stat().st_mtime < source.stat().st_mtime):
+                return True
+        return False
+
+    todo = [r.student for r in chosen if force or stale(r)]
+    runner.run_students(c.root, "generate_feedback", assignment, todo, jobs=jobs or runner.default_jobs(),
+                        log_dir=c.logs(assignment), force=True, progress=progress)
+    files, failed = [], []
+    for r in chosen:
+        auto = c.autograded(r.student, assignment)
+        mine = [html(r.student, n) for n in names if (auto / f"{n}.ipynb").exists()]
+        if mine and all(p.exists() for p in mine):
+            files += mine
+        else:
+            failed.append(r.student)
+    return rows, files, failed
+
+
+def report(course, assignment: str) -> list[StudentResult]:
+    """Every student's row, with the configured late policy applied first."""
+    c = _course(course)
+    apply_late_policy(c, assignment)
+    return gather(c, assignment)
+
+
+def export(course, assignments: list[str] | None = None, to: Path | None = None) -> tuple[Path, list[StudentResult]]:
+    """Write the grades CSV (:data:`.results.EXPORT_COLUMNS`) for an LMS: every student of every assignment.
+
+    Default file: ``.grading/grades.csv`` (git-ignored). Returns its path and the rows.
+    """
+    from .results import write_csv
+
+    c = _course(course)
+    if not assignments:
+        with open_gradebook(c.db_url, c.course_id) as gb:
+            assignments = sorted(a.name for a in gb.assignments)
+    rows = []
+    for a in assignments:
+        rows += report(c, a)
+    path = Path(to) if to else c.root / ".grading" / "grades.csv"
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    return write_csv(rows, path), rows

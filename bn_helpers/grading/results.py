@@ -1,0 +1,344 @@
+"""What the gradebook says, checked against the submissions: one row per student, always.
+
+Every student the course knows (enrolled in the gradebook, or with a
+submission folder) gets a row with a *status*:
+
+``graded``
+    the submission as it is now was autograded and its grades are in the
+    gradebook;
+``ungradeable``
+    grading this submission failed; ``reason`` says why (its log is under
+    ``.grading/logs/<assignment>/``);
+``pending``
+    submitted, not graded as it is now: new, changed since it was graded (a
+    resubmission), or graded against an older source; ``autograde`` grades it;
+``missing``
+    enrolled, nothing submitted.
+
+The score columns: ``score`` (nbgrader's, before any late penalty), ``penalty``
+(``nbgrader_config.py``'s late policy), ``final`` (score minus penalty, at
+least 0). A row that is not ``graded`` has no score: it is never a silent 0.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import nbformat
+
+from .course import Course, GradingError, folder_hash
+from .late import describe_lateness
+
+__all__ = ["CellResult", "StudentResult", "gather", "format_table", "write_csv", "summary", "EXPORT_COLUMNS",
+           "read_judge"]
+
+GRADED, UNGRADEABLE, PENDING, MISSING = "graded", "ungradeable", "pending", "missing"
+
+
+class CellResult(NamedTuple):
+    """One graded cell of one submission: its score and, if it lost points, why."""
+
+    grade_id: str
+    score: float | None
+    max_score: float
+    message: str
+
+
+@dataclass
+class StudentResult:
+    """One student's row for one assignment (see the module docstring for ``status``)."""
+
+    student: str
+    assignment: str
+    status: str
+    reason: str = ""
+    score: float | None = None
+    max_score: float = 0.0
+    penalty: float = 0.0
+    timestamp: datetime | None = None
+    duedate: datetime | None = None
+    seconds_late: float = 0.0
+    days_late: int = 0
+    cells: list[CellResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    needs_manual_grade: bool = False
+    judge: dict | None = None
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+    @property
+    def final(self) -> float | None:
+        """Score minus late penalty (at least 0); ``None`` unless graded."""
+        if self.status != GRADED or self.score is None:
+            return None
+        return max(0.0, self.score - (self.penalty or 0.0))
+
+    @property
+    def graded(self) -> bool:
+        return self.status == GRADED
+
+    @property
+    def problems(self) -> list[CellResult]:
+        return [c for c in self.cells if c.score is not None and c.score < c.max_score]
+
+
+def _failure_message(cell) -> str:
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            text = f"{out.get('ename')}: {out.get('evalue')}".strip()
+            return re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return "no error recorded, yet the cell lost points (a number as its last line?)"
+
+
+def read_judge(path: Path) -> dict | None:
+    """The judge's report beside an autograded notebook (``judge.json``), in a tolerant reading.
+
+    Returns ``{"sandbox": str, "unsandboxed": bool, "disagreements": [str, ...]}``
+    or ``None`` when there is no such file. An unreadable file is reported as such.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return {"sandbox": "", "unsandboxed": False, "disagreements": [], "error": f"judge.json unreadable: {exc}"}
+    sandbox = data.get("sandbox", "") if isinstance(data, dict) else ""
+    sandbox = sandbox if isinstance(sandbox, str) else json.dumps(sandbox)
+    unsandboxed = "UNSANDBOXED" in sandbox or bool(isinstance(data, dict) and data.get("unsandboxed"))
+    found = []
+    items = data.get("disagreements", []) if isinstance(data, dict) else []
+    if isinstance(items, dict):
+        items = [{"cell": k, **(v if isinstance(v, dict) else {"judge": v})} for k, v in items.items()]
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            cell = item.get("cell") or item.get("grade_id") or item.get("test") or "?"
+            detail = item.get("judge") or item.get("reason") or item.get("message") or ""
+            found.append(f"{cell}: {summary(str(detail), 80)}" if detail else str(cell))
+        else:
+            found.append(str(item))
+    return {"sandbox": sandbox, "unsandboxed": unsandboxed, "disagreements": found}
+
+
+def _judge_notes(judge: dict | None) -> list[str]:
+    if not judge:
+        return []
+    notes = []
+    if judge.get("error"):
+        notes.append(judge["error"])
+    if judge.get("unsandboxed"):
+        notes.append(judge.get("sandbox") or "UNSANDBOXED")
+    notes += [f"judge disagrees: {d}" for d in judge.get("disagreements", [])]
+    return notes
+
+
+def _cells(course: Course, sub, student: str, assignment: str) -> tuple[list[CellResult], list[str], bool]:
+    cells, notes, manual = [], [], False
+    for nb_sub in sub.notebooks:
+        path = course.autograded(student, assignment) / f"{nb_sub.name}.ipynb"
+        order, graded = {}, {}
+        if path.exists():
+            try:
+                nb = nbformat.read(path, as_version=4)
+                for i, c in enumerate(nb.cells):
+                    gid = c.metadata.get("nbgrader", {}).get("grade_id")
+                    if gid:
+                        order.setdefault(gid, i)
+                        graded[gid] = c
+            except Exception as exc:  # noqa: BLE001 - a damaged file is reported, not fatal
+                notes.append(f"autograded notebook unreadable: {exc}")
+        for grade in sorted(nb_sub.grades, key=lambda g: (order.get(g.name, 10 ** 6), g.name)):
+            if grade.score is None:
+                manual = True
+                cells.append(CellResult(grade.name, None, float(grade.max_score), "to be graded by hand"))
+                continue
+            msg = _failure_message(graded.get(grade.name, {})) if grade.score < grade.max_score else ""
+            cells.append(CellResult(grade.name, float(grade.score), float(grade.max_score), msg))
+    if manual:
+        todo = [c.grade_id for c in cells if c.score is None]
+        notes.append(f"to grade by hand (formgrader): {', '.join(todo)}")
+    return cells, notes, manual
+
+
+def gather(course: Course, assignment: str) -> list[StudentResult]:
+    """Every student's row for ``assignment``, sorted by student id (see the module docstring).
+
+    Raises
+    ------
+    GradingError
+        If the assignment is not in the gradebook (run ``generate_assignment``).
+    """
+    from nbgrader.api import MissingEntry
+
+    from .db import open_gradebook
+
+    policy = course.late_policy()
+    source_hash = course.source_hash(assignment)
+    submitted = set(course.submitted_students(assignment))
+    rows = []
+    with open_gradebook(course.db_url, course.course_id) as gb:
+        try:
+            a = gb.find_assignment(assignment)
+        except MissingEntry:
+            raise GradingError(f"{assignment} is not in the gradebook {course.db_url.split('@')[-1]}: run "
+                               f"`python -m bn_helpers.grading generate_assignment {assignment}` first") from None
+        max_score = float(a.max_score or 0.0)
+        duedate = a.duedate
+        enrolled = {s.id: s for s in gb.students}
+        subs = {sub.student.id: sub for sub in gb.assignment_submissions(assignment)}
+        for sid in sorted(set(enrolled) | submitted | set(subs)):
+            person = enrolled.get(sid)
+            row = StudentResult(sid, assignment, MISSING, max_score=max_score, duedate=duedate,
+                                first_name=(person.first_name or "") if person else "",
+                                last_name=(person.last_name or "") if person else "",
+                                email=(person.email or "") if person else "")
+            rows.append(row)
+            sub = subs.get(sid)
+            state = course.read_state(assignment, sid)
+            if sid not in submitted:
+                if sub is None:
+                    row.reason = "nothing submitted"
+                    continue
+                row.notes.append("graded, but its submission folder is gone")
+            else:
+                now = folder_hash(course.submitted(sid, assignment))
+                if state is not None and state.get("submission") != now:
+                    row.status, row.reason = PENDING, ("changed since it was graded (a resubmission): "
+                                                       "run autograde" if state.get("ok") else
+                                                       "changed since grading failed: run autograde")
+                    continue
+                if state is not None and state.get("source") != source_hash:
+                    row.status, row.reason = PENDING, "the assignment's source changed since: run autograde"
+                    continue
+                if state is not None and not state.get("ok"):
+                    row.status, row.reason = UNGRADEABLE, state.get("reason") or "grading failed"
+                    continue
+                if sub is None:
+                    row.status = PENDING
+                    row.reason = ("not autograded yet" if state is None else
+                                  "graded, but not in this gradebook (another database?): run autograde")
+                    continue
+                if state is None:
+                    row.notes.append("graded by plain nbgrader: autograde records it to notice resubmissions")
+                else:
+                    row.notes += state.get("notes", [])
+            missing_nb = [n.name for n in sub.notebooks
+                          if not (course.autograded(sid, assignment) / f"{n.name}.ipynb").exists()]
+            if missing_nb:
+                row.status = PENDING if sid in submitted else UNGRADEABLE
+                row.reason = f"autograded notebook {', '.join(missing_nb)}.ipynb is missing: run autograde"
+                continue
+            row.status = GRADED
+            row.score = float(sub.score or 0.0)
+            row.penalty = float(sub.late_submission_penalty or 0.0)
+            row.timestamp = sub.timestamp
+            row.seconds_late = float(sub.total_seconds_late or 0.0)
+            row.days_late = policy.days_late(row.seconds_late)
+            cells, notes, manual = _cells(course, sub, sid, assignment)
+            row.cells, row.needs_manual_grade = cells, manual
+            row.notes += notes
+            row.judge = read_judge(course.autograded(sid, assignment) / "judge.json")
+            row.notes += _judge_notes(row.judge)
+    return rows
+
+
+def summary(message: str, width: int = 110) -> str:
+    """First line of a failure message, shortened for a table."""
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    if "\n" in message.strip():
+        rest = [ln.strip() for ln in message.strip().splitlines()[1:] if ln.strip()]
+        if rest and line.endswith("."):
+            line = f"{line} {rest[0]}"
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:g}"
+
+
+def format_table(rows: list[StudentResult], expected: dict[str, float] | None = None,
+                 width: int = 100) -> tuple[str, int]:
+    """The grade table: one line per student, then one per lost cell and note; and how many
+    final scores differ from ``expected`` (marked ``!``)."""
+    expected = expected or {}
+    name_w = max([7] + [len(r.student) for r in rows])
+    head = (f"{'student':<{name_w}}  {'status':<11} {'score':>5} {'max':>4} {'late':>9} {'penalty':>7} "
+            f"{'final':>5}" + (f" {'expected':>8}" if expected else "") + "  what went wrong")
+    lines = [head]
+    indent = " " * (len(head) - len("what went wrong"))
+    mismatches = 0
+    for r in rows:
+        want = expected.get(r.student)
+        bad = want is not None and (r.final is None or abs(want - r.final) > 1e-9)
+        mismatches += bad
+        details = []
+        if r.status != GRADED:
+            details.append(r.reason)
+        details += [f"{c.grade_id}: {summary(c.message, width)}" for c in r.problems]
+        details += r.notes
+        late = describe_lateness(r.seconds_late) if r.status == GRADED else ""
+        exp = (f" {_num(want) if want is not None else '':>8}" if expected else "") + ("!" if bad else " ")
+        lines.append(f"{r.student:<{name_w}}  {r.status:<11} {_num(r.score):>5} {r.max_score:>4g} {late or '-':>9} "
+                     f"{(_num(r.penalty) if r.status == GRADED else '-'):>7} {_num(r.final):>5}{exp} "
+                     f"{summary(details[0], width) if details else '-'}")
+        lines += [f"{indent}{summary(d, width)}" for d in details[1:]]
+    counts = {s: sum(r.status == s for r in rows) for s in (GRADED, UNGRADEABLE, PENDING, MISSING)}
+    lines.append("")
+    lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n or s == GRADED) + f" of {len(rows)} students")
+    not_graded = [r for r in rows if r.status in (UNGRADEABLE, PENDING)]
+    if not_graded:
+        lines.append("NOT GRADED: " + ", ".join(f"{r.student} ({r.status})" for r in not_graded))
+    missing = [r.student for r in rows if r.status == MISSING]
+    if missing:
+        lines.append("nothing submitted: " + ", ".join(missing))
+    return "\n".join(lines), mismatches
+
+
+EXPORT_COLUMNS = [
+    "assignment", "student_id", "last_name", "first_name", "email", "status", "score", "max_score",
+    "raw_score", "late_penalty", "timestamp", "duedate", "seconds_late", "days_late", "needs_manual_grade",
+    "reason", "notes",
+]
+
+
+def _iso(t: datetime | None) -> str:
+    return "" if t is None else t.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def export_row(r: StudentResult) -> dict[str, str]:
+    """A row of the CSV export: ``score`` is the final score, blank unless graded (0 when missing)."""
+    final = r.final if r.status == GRADED else (0.0 if r.status == MISSING else None)
+    return {
+        "assignment": r.assignment, "student_id": r.student, "last_name": r.last_name,
+        "first_name": r.first_name, "email": r.email, "status": r.status,
+        "score": "" if final is None else f"{final:g}", "max_score": f"{r.max_score:g}",
+        "raw_score": "" if r.status != GRADED else f"{r.score:g}",
+        "late_penalty": "" if r.status != GRADED else f"{r.penalty:g}",
+        "timestamp": _iso(r.timestamp), "duedate": _iso(r.duedate),
+        "seconds_late": "" if r.status != GRADED else f"{r.seconds_late:.0f}",
+        "days_late": "" if r.status != GRADED else str(r.days_late),
+        "needs_manual_grade": "yes" if r.needs_manual_grade else "",
+        "reason": r.reason if r.status != GRADED else "; ".join(
+            f"{c.grade_id}: {summary(c.message, 200)}" for c in r.problems),
+        "notes": "; ".join(r.notes),
+    }
+
+
+def write_csv(rows: list[StudentResult], path: Path) -> Path:
+    """Write the export (one row per student and assignment, :data:`EXPORT_COLUMNS`) atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow(export_row(r))
+    tmp.replace(path)
+    return path
