@@ -15,7 +15,7 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
 # Execute every notebook on every build: the reading copy shows what the current
 # solutions and bn_helpers print and draw. A failing cell fails the build.
 nb_execution_mode = "force"
-nb_execution_timeout = 900           # seconds per cell; generous for a loaded 2-core machine
+nb_execution_timeout = 300           # seconds per cell: a hung cell fails the build; generous for a loaded 2-core machine
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True

@@ -51,14 +51,15 @@ c.JupyterHub.load_groups = {
     **{f"nbgrader-{cid}": {"users": sorted(m["students"])} for cid, m in courses.items()},
     **{f"formgrade-{cid}": {"users": sorted(m["instructors"])} for cid, m in courses.items()},
 }
-# Instructors may read their students and add a student to their course's group
-# (nbgrader does so when it autogrades someone new).
+# Instructors may read their students, add a student to their course's group (nbgrader
+# does so when it autogrades someone new) and list the hub's services (nbgrader's course
+# list looks there for shared formgrader services named after a course).
 c.JupyterHub.load_roles = [
     {
         "name": f"instructor-{cid}",
         "description": f"instructors of {cid}",
         "groups": [f"formgrade-{cid}"],
-        "scopes": ["list:users", "read:users", "list:groups",
+        "scopes": ["list:users", "read:users", "list:groups", "list:services", "read:services",
                    f"read:groups!group=nbgrader-{cid}", f"groups!group=nbgrader-{cid}"],
     }
     for cid in courses

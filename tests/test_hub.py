@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -240,7 +241,8 @@ def test_the_whole_nbgrader_round_through_jupyterhub(hub):
         _action(hub, student, "fetch_feedback")
         folder = hub.ok("GET", f"/user/{student}/api/contents/{COURSE}/{ASSIGNMENT}/feedback", user=student)
         (stamp,) = folder["content"]
-        html = hub.ok("GET", f"/user/{student}/api/contents/{stamp['path']}/{ASSIGNMENT}.html?format=text",
+        path = urllib.parse.quote(f"{stamp['path']}/{ASSIGNMENT}.html")  # the folder is a timestamp with spaces
+        html = hub.ok("GET", f"/user/{student}/api/contents/{path}?format=text&type=file",
                       user=student)["content"]
         m = re.search(r"Score:\s*([\d.]+)\s*/\s*([\d.]+)", html)
         assert m and float(m[1]) == expected and float(m[2]) == max_score, (student, m and m[0])

@@ -93,6 +93,10 @@ def format_flow_table(table: dict) -> str:
     str
         One row per activation and gain: layer 1's and the output layer's
         ``||dW||`` without BN, and the same with BN, each as "lowest-highest".
+
+    References
+    ----------
+    Ioffe & Szegedy, arXiv:1502.03167, Section 3.3 (BN and the scale of the weights).
     """
     span = lambda v, fmt: f"{format(v.min(), fmt)}-{format(v.max(), fmt)}"  # noqa: E731
     seeds = next(iter(table.values())).shape[0]

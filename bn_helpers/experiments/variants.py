@@ -174,6 +174,23 @@ class SeedStack:
     gamma, beta, running_mean, running_var : lists of ndarray, each (S, 1, D)
         Per normalization layer (the running statistics stay at 0 and 1 for
         layer and group norm, which do not use them).
+
+    Raises
+    ------
+    ValueError
+        If ``norm`` is not one of the four.
+
+    Notes
+    -----
+    At batch size 2 two runs that differ in the last bit (another BLAS kernel,
+    another summation order, as here against ``nn.fit``) part ways within tens
+    of steps: the per-seed accuracies are samples, and only claims about the
+    seeds as a group carry over to another machine.
+
+    References
+    ----------
+    Ioffe, arXiv:1702.03275, Algorithm 1 (batch renorm); Wu & He,
+    arXiv:1803.08494, Section 4.1 (several batch sizes, same epochs).
     """
 
     def __init__(self, norm: str, seeds: Sequence[int], r_max: float = 3.0, d_max: float = 5.0,
@@ -346,6 +363,20 @@ def batch_size_sweep(batch_sizes: Sequence[int] = (2, 4, 8, 16, 32), kinds: Sequ
     batch size, trained with :class:`SeedStack`; batch norm is also measured
     after recomputing its running statistics on the training set.
 
+    Parameters
+    ----------
+    batch_sizes : sequence of int, default (2, 4, 8, 16, 32)
+    kinds : sequence of str, default all of :data:`KINDS`
+    seeds : sequence of int, default 0..4
+        Each seed sets the initial weights and the batch order of one run.
+    epochs : int, default 1
+    lr : float, default 0.1
+        The same at every batch size (not scaled with it, unlike Wu & He).
+
+    Returns
+    -------
+    SizeSweep
+
     References
     ----------
     Wu & He, arXiv:1803.08494, Section 4.1, Figure 1 and Table 2 (ImageNet:
@@ -369,8 +400,16 @@ def batch_size_sweep(batch_sizes: Sequence[int] = (2, 4, 8, 16, 32), kinds: Sequ
 def format_sweep(sweep: SizeSweep) -> str:
     """The sweep as a table: one row per normalization, "mean [lowest, highest]" over the seeds at each batch size.
 
-    Batch norm with its running statistics recomputed on the training set is
-    the row "batch norm, stats recomputed".
+    Parameters
+    ----------
+    sweep : SizeSweep
+
+    Returns
+    -------
+    str
+        A header line, then one row per normalization; batch norm with its
+        running statistics recomputed on the training set is the row
+        "batch norm, stats recomputed".
     """
     rows = [(LABELS.get(k, k), v) for k, v in sweep.accuracy.items()]
     if "batch" in sweep.accuracy:

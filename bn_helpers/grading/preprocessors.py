@@ -26,6 +26,7 @@ from nbformat import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import DeduplicateIds, Execute
 from traitlets import Integer
+from traitlets.config import LoggingConfigurable
 
 __all__ = ["DeduplicateCells", "ResilientExecute", "ReplayOnHang"]
 
@@ -84,7 +85,7 @@ def _error(ename: str, text: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])
 
 
-class ReplayOnHang:
+class ReplayOnHang(LoggingConfigurable):
     """Mixin for nbgrader's ``Execute``: a cell that hangs past the interrupt or kills the kernel costs only itself.
 
     Put it before the Execute class: ``class X(ReplayOnHang, SomeExecute)``.
@@ -97,12 +98,14 @@ class ReplayOnHang:
     def reset_execution_trackers(self) -> None:
         super().reset_execution_trackers()
         self._restarts = 0
-        self._skip: set[int] = set()  # cells that hung or killed the kernel: never run again
+        self._skip: set[int] = set()  # cells that hung or killed the kernel: only their definitions run again
+        self._dead: set[int] = set()  # ... and whose definitions hung too: never run again
+        self._gave_up = ""
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-        if getattr(self, "_gave_up", None):
+        if self._gave_up:
             cell.outputs = [_error("NotRun", self._gave_up)]
             return cell
         try:
@@ -145,7 +148,7 @@ class ReplayOnHang:
             failed = await self._replay(upto)
             if failed is None:
                 return
-            self._skip.add(failed)
+            (self._dead if failed in self._skip else self._skip).add(failed)
 
     async def _replace_kernel(self) -> None:
         km, kc = self.km, self.kc
@@ -170,14 +173,23 @@ class ReplayOnHang:
         await self.async_start_new_kernel_client()
 
     async def _replay(self, upto: int) -> int | None:
-        """Run cells ``0..upto-1`` again, output discarded; the index of one that hung or died, else None."""
+        """Run cells ``0..upto-1`` again, output discarded; the index of one that hung or died, else None.
+
+        Of a cell that hung before, only its top-level ``def``, ``class`` and
+        ``import`` statements run again: a solution cell that defines the
+        function and then loops forever still defines the function, as it would
+        have if the interrupt had worked.
+        """
         for index, cell in enumerate(self.nb.cells[:upto]):
-            if cell.cell_type != "code" or not cell.source.strip() or index in self._skip:
+            if cell.cell_type != "code" or not cell.source.strip() or index in self._dead:
+                continue
+            source = definitions_only(cell.source) if index in self._skip else cell.source
+            if not source.strip():
                 continue
             try:
                 await asyncio.wait_for(
                     _maybe_await(self.kc.execute_interactive(
-                        cell.source, store_history=False, stop_on_error=False, allow_stdin=False,
+                        source, store_history=False, stop_on_error=False, allow_stdin=False,
                         output_hook=lambda msg: None, timeout=None)),
                     timeout=self.timeout or None)
             except (asyncio.TimeoutError, TimeoutError):
@@ -189,6 +201,24 @@ class ReplayOnHang:
                     return index
                 self.log.warning("Cell %d failed when run again: %s", index, exc)
         return None
+
+
+def definitions_only(source: str) -> str:
+    """The top-level ``def``, ``class`` and ``import`` statements of a cell's code ('' if it is not Python)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython syntax (magics): nothing is replayed
+        return ""
+    keep = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    lines = source.splitlines(keepends=True)
+    parts = []
+    for node in tree.body:
+        if isinstance(node, keep):
+            start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            parts.append("".join(lines[start - 1: node.end_lineno]))
+    return "".join(p if p.endswith("\n") else p + "\n" for p in parts)
 
 
 async def _maybe_await(value):

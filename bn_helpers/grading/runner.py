@@ -25,7 +25,8 @@ __all__ = ["Outcome", "run_students", "default_jobs", "reason_from_log"]
 
 #: Environment for the kernels of parallel graders: one BLAS thread each, N processes on N cores.
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
-_RETRYABLE = re.compile(r"database is locked|could not serialize access|deadlock detected", re.IGNORECASE)
+_RETRYABLE = re.compile(r"database is locked|could not serialize access|deadlock detected"
+                        r"|Kernel died before replying to kernel_info", re.IGNORECASE)
 
 
 def default_jobs() -> int:

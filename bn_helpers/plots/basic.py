@@ -221,7 +221,8 @@ def plot_seed_bands(ax: Axes, x: ArrayLike, runs: Mapping[str, ArrayLike], *, xl
     Returns
     -------
     matplotlib.axes.Axes
-        ``ax``, with a legend naming each condition and the number of seeds.
+        ``ax``, with a legend naming each condition; its title says what the
+        line and the band are and over how many seeds.
 
     Raises
     ------
@@ -230,6 +231,7 @@ def plot_seed_bands(ax: Axes, x: ArrayLike, runs: Mapping[str, ArrayLike], *, xl
         length of ``x``, or a title or axis label is empty.
     """
     x = as_float_array(x, "x", (1,))
+    n_seeds = 0
     if not runs:
         raise ValueError("runs must hold at least one condition")
     if not (xlabel and ylabel and title):
@@ -237,17 +239,16 @@ def plot_seed_bands(ax: Axes, x: ArrayLike, runs: Mapping[str, ArrayLike], *, xl
     for name, values in runs.items():
         if not name:
             raise ValueError("every condition needs a non-empty label")
-        values = as_float_array(values, f"runs[{name!r}]", (2,))
+        values = as_float_array(values, f"runs[{name!r}]", (2,), layout="(S, N): one row per seed")
         if values.shape[1] != x.shape[0]:
             raise ValueError(f"runs[{name!r}] must have shape (S, {x.shape[0]}), one row per seed; "
                              f"got {values.shape}")
         colour = (colors or {}).get(name) or condition_color(name)
-        seeds = values.shape[0]
+        n_seeds = max(n_seeds, values.shape[0])
         ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.25, lw=0)
-        ax.plot(x, values.mean(axis=0), marker="o" if len(x) <= 20 else None, ms=4, color=colour,
-                label=f"{name}: mean of {seeds} seeds, band from lowest to highest")
+        ax.plot(x, values.mean(axis=0), marker="o" if len(x) <= 20 else None, ms=4, color=colour, label=name)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if logx:
         ax.set_xscale("log")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", title=f"mean; band: min–max over {n_seeds} seeds", title_fontsize="small")
     return ax
