@@ -1,12 +1,15 @@
 """``make demo``: the instructor pipeline on the sample class, end to end.
 
-Builds a new course (under the git-ignored ``.grading/demo/``) from ``solutions/``, copies in the sample class kept
-under ``tests/sample_class/<assignment>/`` (one script of cells per student),
-autogrades it with nbgrader, generates feedback, and prints a grade table.
-Exits non-zero if any step fails or any student is missing from the
-gradebook, which nbgrader's own exit code does not tell.
+Builds a new course (under the git-ignored ``.grading/demo/``) from
+``solutions/``, copies in the sample class kept under
+``tests/sample_class/<assignment>/`` (one script of cells per student),
+autogrades it with ``python -m bn_helpers.grading``'s machinery (each student
+in their own nbgrader process, as many at a time as there are cores),
+generates feedback, and prints the grade table with the expected scores beside
+the real ones. Exits non-zero if any step fails, any student is not graded, or
+any score differs from the expected one.
 
-Usage: ``python -m bn_helpers.demo [--course DIR] [ASSIGNMENT ...]``
+Usage: ``python -m bn_helpers.demo [--course DIR] [-j N] [ASSIGNMENT ...]``
 """
 from __future__ import annotations
 
@@ -16,13 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-from .grading import (REPO, GradingError, assignments, autograde, generate_feedback,
-                      make_submission, new_course, read_sample, report, results, solution_code)
+from .grading import (REPO, GradingError, assignments, autograde, format_table, generate_feedback,
+                      make_submission, new_course, read_sample, solution_code)
 
 SAMPLES = REPO / "tests" / "sample_class"
 
 
-def run(course: Path, names: list[str]) -> int:
+def run(course: Path, names: list[str], jobs: int | None = None) -> int:
     new_course(course, names=names)
     failures = 0
     for name in names:
@@ -37,15 +40,17 @@ def run(course: Path, names: list[str]) -> int:
             if header.get("base") == "solution":
                 edits = {**solution_code(course, name), **edits}
             make_submission(course, name, path.stem, edits)
-            expected[path.stem] = header
+            expected[path.stem] = float(header["expected"])
         start = time.perf_counter()
-        autograde(course, name)
-        feedback = generate_feedback(course, name)
-        print(f"\n{name}: autograded {len(samples)} submissions in {time.perf_counter() - start:.0f} s\n")
-        table, mismatches = report(results(course, name), {k: float(v["expected"]) for k, v in expected.items()})
+        autograde(course, name, jobs=jobs, progress=True)
+        rows, feedback, no_feedback = generate_feedback(course, name, jobs=jobs)
+        print(f"\n{name}: autograded {len(samples)} submissions and wrote their feedback in "
+              f"{time.perf_counter() - start:.0f} s\n")
+        table, mismatches = format_table(rows, expected)
         print(table)
-        failures += mismatches
-        print(f"\nfeedback: {feedback[0].parent.parent.parent}/<student>/{name}/{name}.html")
+        failures += mismatches + sum(not r.graded for r in rows) + len(no_feedback)
+        if feedback:
+            print(f"\nfeedback: {feedback[0].parent.parent.parent}/<student>/{name}/{name}.html")
     return failures
 
 
@@ -54,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignments", nargs="*", help="default: every assignment with a sample class")
     parser.add_argument("--course", type=Path, help="a new folder for the course "
                         "(default: .grading/demo/<date-time>, which is kept so you can read the feedback)")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="students graded at once (default: cores)")
     args = parser.parse_args(argv)
     names = args.assignments or [a for a in assignments() if (SAMPLES / a).is_dir()]
     # The demo grades into its own SQLite gradebook, never into a course database named by NBGRADER_DB_URL.
@@ -61,12 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     course = args.course or REPO / ".grading" / "demo" / time.strftime("%Y%m%d-%H%M%S")
     print(f"course: {course}")
     try:
-        failures = run(course, names)
+        failures = run(course, names, args.jobs)
     except GradingError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
     if failures:
-        print(f"demo: {failures} result(s) differ from the expected scores (marked !)", file=sys.stderr)
+        print(f"demo: {failures} result(s) not graded or different from the expected scores (marked !)",
+              file=sys.stderr)
         return 1
     return 0
 

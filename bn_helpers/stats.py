@@ -24,8 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import (as_float_array, as_param, check_eps, check_int, check_momentum, check_nonnegative,
-                        check_number)
+from ._validate import as_float_array, as_param, check_eps, check_int, check_momentum, check_nonnegative
 from .numerics import _compute_dtype, batchnorm_forward
 from .norms import spatial_batchnorm_forward
 

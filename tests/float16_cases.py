@@ -1,6 +1,6 @@
 """Float16 inputs for every normalization: the cases, the float64 truth, and the tolerance.
 
-Used by test_numerics, test_norms, test_stats (against a float64 computation)
+Used by test_numerics and test_norms (against a float64 computation)
 and test_conformance (against torch). Float16 data must be summed and
 normalized in float32 and rounded to float16 once, as PyTorch's CPU kernels do:
 then each result lies within half a float16 ulp of the exact value, plus the
@@ -70,7 +70,8 @@ def truth_and_scale(name: str, x16, gamma16, beta16, dout16) -> tuple[dict, dict
     dx_hat = dout * gamma.reshape(param) * (cache.r if name == "batch_renorm" else 1.0)
     channel_sum = tuple(a for a in range(x.ndim) if a != 1)
     scale = {
-        "out": np.abs(gamma.reshape(param)) * _group_max(x_hat, view, axes).reshape(x.shape) + np.abs(beta.reshape(param)),
+        "out": (np.abs(gamma.reshape(param)) * _group_max(x_hat, view, axes).reshape(x.shape)
+                + np.abs(beta.reshape(param))),
         "dx": (np.broadcast_to(inv_std, view) * _group_max(dx_hat, view, axes)).reshape(x.shape),
         "dgamma": np.abs(dout * x_hat).sum(axis=channel_sum),
         "dbeta": np.abs(dout).sum(axis=channel_sum),

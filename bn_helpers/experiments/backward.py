@@ -101,7 +101,8 @@ def format_flow_table(table: dict) -> str:
     span = lambda v, fmt: f"{format(v.min(), fmt)}-{format(v.max(), fmt)}"  # noqa: E731
     seeds = next(iter(table.values())).shape[0]
     lines = [f"||dW|| over {seeds} weight seeds (lowest-highest)",
-             f"{'activation':>10} {'init':>4} | {'no BN: layer 1':>17} {'output':>17} | {'BN: layer 1':>11} {'output':>9}"]
+             f"{'activation':>10} {'init':>4} | {'no BN: layer 1':>17} {'output':>17} | "
+             f"{'BN: layer 1':>11} {'output':>9}"]
     for (act, gain, norm), g in table.items():
         if norm is None:
             b = table[act, gain, "batch"]

@@ -166,6 +166,9 @@ class SeedStack:
     r_max, d_max : float, default 3.0 and 5.0
     momentum : float, default 0.1
         Of the running statistics (PyTorch's convention; batch and renorm only).
+    eps : float, default 1e-5
+    groups : int, default 4
+        G of group norm, as in :func:`build`.
 
     Attributes
     ----------
@@ -301,10 +304,11 @@ class SeedStack:
         return self
 
     def accuracy(self, X, y) -> NDArray:
-        """Test accuracy of each seed's network in evaluation mode, shape (S,) (0 for a diverged one)."""
+        """Test accuracy of each seed's network in evaluation mode, shape (S,); non-finite logits count as wrong."""
         with one_thread(), np.errstate(over="ignore", invalid="ignore"):
             logits, _ = self.forward(X, training=False)
-        return np.mean(np.argmax(logits, axis=2) == np.asarray(y), axis=1)
+        right = (np.argmax(logits, axis=2) == np.asarray(y)) & np.isfinite(logits).all(axis=2)
+        return right.mean(axis=1)
 
     def recalibrated(self, X) -> "SeedStack":
         """A copy whose running statistics are those of ``X``, layer by layer (see :func:`recalibrate`)."""

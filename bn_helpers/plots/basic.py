@@ -135,7 +135,8 @@ def plot_unit_histograms(axes: Sequence[Sequence[Axes]], before: ArrayLike, afte
         edges = np.histogram_bin_edges(before[:, j], bins=bins)
         m_in, s_in, m_out, s_out = before[:, j].mean(), before[:, j].std(), after[:, j].mean(), after[:, j].std()
         mapped = (edges - m_in) / s_in * s_out + m_out if s_in > 0 else np.histogram_bin_edges(after[:, j], bins)
-        for col, (data, edge, colour) in enumerate(((before[:, j], edges, colours[0]), (after[:, j], mapped, colours[1]))):
+        panels = ((before[:, j], edges, colours[0]), (after[:, j], mapped, colours[1]))
+        for col, (data, edge, colour) in enumerate(panels):
             ax = grid[row, col]
             label = f"unit {j}: μ={data.mean():.2f}, σ={data.std():.2f}".replace("-0.00", "0.00")
             ax.hist(data, bins=edge, histtype="stepfilled", color=colour, alpha=0.35, edgecolor=colour, lw=1.2,
