@@ -11,8 +11,13 @@ LAB_FLAGS ?= --ServerApp.allow_root=True --no-browser
 # make lab: the learner's working copy (git-ignored), made from the release and never overwritten.
 WORK    ?= my_work
 RELEASE ?= notebooks
+# make book: the reading copy (HTML) goes to $(BOOK_OUT)/html; make hub keeps its state in $(HUB_STATE).
+BOOK_OUT  ?= _build/book
+HUB_STATE ?= .hub
+BOOK_STAMP := $(VENV)/.installed-book
+HUB_STAMP  := $(VENV)/.installed-hub
 
-.PHONY: lab instructor test release demo bench clean-venv
+.PHONY: lab book hub instructor test release demo bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +36,27 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 lab: $(STAMP)
 	@JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter/student $(BIN)/python jupyter/lab.py \
 		--release $(RELEASE) --work $(WORK) -- $(LAB_FLAGS)
+
+$(BOOK_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --quiet -e '.[book]'
+	touch $@ $(STAMP)
+
+$(HUB_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --quiet -e '.[hub]'
+	touch $@ $(STAMP)
+
+## make book: the reading copy, a static HTML site of the executed solution notebooks
+##            (Sphinx + MyST-NB; builds offline once installed), in _build/book/html
+book: $(BOOK_STAMP)
+	@$(BIN)/python book/build.py --out $(BOOK_OUT)
+
+## make hub: the course's JupyterHub on this machine (as root; see deploy/README.md)
+hub: $(HUB_STAMP)
+	@command -v configurable-http-proxy >/dev/null || { \
+		echo "configurable-http-proxy is missing: npm install -g configurable-http-proxy"; exit 1; }
+	@test -f deploy/roster.json || test -n "$$BN_ROSTER" || { \
+		echo "no course list: copy deploy/roster.example.json to deploy/roster.json and edit it"; exit 1; }
+	mkdir -p $(HUB_STATE) && cd $(HUB_STATE) && $(CURDIR)/$(BIN)/jupyterhub -f $(CURDIR)/deploy/jupyterhub_config.py
 
 ## make instructor: JupyterLab on the whole course with formgrader and Create Assignment
 instructor: $(STAMP)

@@ -91,7 +91,9 @@ c.Sandbox.mode = "auto"
 c.Sandbox.cpu_seconds = 600
 c.Sandbox.memory_bytes = 4 * 1024 ** 3
 c.Autograde.autograde_preprocessors = [
-    "bn_helpers.sandbox.SandboxedExecute",  # nbgrader's Execute, kernel in the sandbox
+    # nbgrader's Execute, kernel in the sandbox; a cell that ignores the interrupt or kills the
+    # kernel costs only itself (the kernel is replaced, the cells above run again: bn_helpers.grading)
+    "bn_helpers.grading.preprocessors.SandboxedResilientExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -52,15 +52,17 @@ def stage(src: Path, root: Path = ROOT) -> list[Path]:
 def build(out: Path, root: Path = ROOT, allow_errors: bool = False) -> Path:
     """Stage and build; return the HTML folder. Raises SystemExit if Sphinx fails.
 
-    A cell that raises fails the build, unless ``allow_errors`` (for drafts: the
-    page then shows the traceback).
+    A cell that raises, or any other Sphinx warning, fails the build (every
+    notebook is still tried and every failure reported), unless ``allow_errors``
+    (for drafts: the page then shows the traceback).
     """
     from sphinx.cmd.build import build_main
 
     out = Path(out).resolve()
     stage(out / "src", root)
     html = out / "html"
-    options = ["-D", "nb_execution_raise_on_error=0", "-D", "nb_execution_allow_errors=1"] if allow_errors else []
+    # A warning (a cell that raised, a broken reference) fails the build, after every page was tried.
+    options = ["-D", "nb_execution_allow_errors=1"] if allow_errors else ["-W", "--keep-going"]
     status = build_main(["-b", "html", "-q", "-c", str(HERE), "-d", str(out / ".doctrees"), *options,
                          str(out / "src"), str(html)])
     if status:

@@ -83,6 +83,12 @@ def test_every_figure_is_on_its_page(book):
             assert (book / "html" / src).read_bytes()[:8] == PNG, (name, src)
 
 
+def test_interactive_views_are_explained_not_dumped_as_a_repr(book):
+    pages = {name: _page(book, name) for name in ASSIGNMENTS}
+    assert not [n for n, page in pages.items() if "VBox(children=" in page or "HBox(children=" in page]
+    assert any("Interactive view: its controls need a running kernel" in page for page in pages.values())
+
+
 def test_the_pages_load_nothing_from_the_network_but_mathjax(book):
     for page in (book / "html").glob("*.html"):
         remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', page.read_text())

@@ -55,7 +55,7 @@ def _perturbed(problem, seed):
 def test_standardizing_fixes_the_condition_number_in_every_draw(seeds):
     cond = E.conditioning(seeds)
     assert np.all(cond["raw_condition"] > 1000) and np.all(cond["std_condition"] < 1.5)   # 3931-5619; 1.02-1.20
-    assert np.all(cond["raw_steps"] / cond["std_steps"] > 1000)                            # 7226-36968
+    assert np.all(cond["raw_steps"] / cond["std_steps"] > 1000)                            # 6779 at least
 
 
 def test_condition_claims_survive_rounding_noise_on_the_features():
@@ -217,20 +217,20 @@ def test_each_unit_moves_more_without_bn(runs):
     ics, _ = runs
     drift = {k: E.unit_drift(r, start=100) for k, r in ics.items()}
     ratio = drift["without BN"].mean(axis=2) / drift["with BN"].mean(axis=2)
-    assert np.all(ratio > 1.5)                       # 1.77-2.5 (15th), 2.1-3.4 (median), 4.4-6.2 (85th)
+    assert np.all(ratio > 1.5)                       # 1.77-2.50 (15th), 2.13-3.34 (median), 4.43-6.22 (85th)
 
 
 def test_averaging_over_units_first_hides_bn_drift(runs):
     ics, _ = runs
     run = ics["with BN"]
-    averaged = np.ptp(run["percentiles"][:, run["step"] >= 100, 1], axis=1)       # 0.010-0.025
-    per_unit = E.unit_drift(run)[:, 1].mean(axis=1)                               # 0.20-0.35
-    assert np.all(averaged < 0.2 * per_unit)
+    averaged = np.ptp(run["percentiles"][:, run["step"] >= 100, 1], axis=1)
+    per_unit = E.unit_drift(run)[:, 1].mean(axis=1)
+    assert np.all(averaged < 0.2 * per_unit)                                      # 0.10 of it at most
 
 
 def test_bn_trains_much_faster_and_stays_ahead(runs):
     ics, _ = runs
-    assert np.all(_acc(ics["with BN"], 40) > 0.8) and np.all(_acc(ics["without BN"], 40) < 0.3)  # 0.88+ vs 0.20-
+    assert np.all(_acc(ics["with BN"], 40) > 0.8) and np.all(_acc(ics["without BN"], 40) < 0.3)  # >= 0.88; <= 0.20
     assert np.all(_acc(ics["with BN"], 300) > _acc(ics["without BN"], 300) + 0.03)             # +0.075 at least
 
 
@@ -238,7 +238,7 @@ def test_noisy_bn_trains_about_as_well_as_bn(runs):
     ics, noisy = runs
     bn, without = _acc(ics["with BN"], 200), _acc(ics["without BN"], 200)
     for acc in (noisy["test_acc"][:, -1], noisy["test_acc_clean_stats"]):
-        assert np.all(np.abs(acc - bn) < 0.03)           # at most 0.008 apart
+        assert np.all(np.abs(acc - bn) < 0.03)           # 0.008 apart at most
         assert np.all(acc > without + 0.15)              # +0.22 at least
     assert noisy["step"][-1] == 200
     # the graded prediction is the outcome measured in every variant
@@ -250,8 +250,8 @@ def test_the_noise_moves_distributions_more_than_training_without_bn(runs):
     mu = noisy["noise"][:, 0]                                                    # (layers, seeds, steps)
     assert mu.shape == (3, 5, 200)
     assert np.abs(np.diff(mu, axis=-1)).mean() > 0.5                             # 0.65-0.66
-    drift = E.unit_drift(ics["without BN"])[:, 1].mean(axis=1)                   # 0.61-0.67
-    assert np.ptp(mu, axis=-1).min() > 2 * drift.max()                           # 1.89 at least
+    drift = E.unit_drift(ics["without BN"])[:, 1].mean(axis=1)
+    assert np.ptp(mu, axis=-1).min() > 2 * drift.max()                           # 1.43 times that at least
 
 
 def test_noise_zero_is_plain_batch_norm():
@@ -319,13 +319,16 @@ def probes(request):
 
 
 def test_while_learning_the_loss_varies_far_more_along_the_gradient_without_bn(probes):
-    peak = {k: p["range"].max(axis=1) for k, p in probes.items()}
-    assert np.all(peak["without BN"] > 10 * peak["with BN"])          # 14x at least (3.7-11.5 vs 0.15-0.36)
+    late = probes["with BN"]["step"] >= 50
+    median = {k: np.median(p["range"][:, late], axis=1) for k, p in probes.items()}
+    assert np.all(median["without BN"] > 10 * median["with BN"])      # 21x at least
+    early = probes["with BN"]["range"][:, :3].mean(axis=1)
+    assert np.all(median["with BN"] < early)                          # with BN the range falls over training
 
 
 def test_on_its_initial_plateau_the_network_without_bn_varies_less(probes):
     early = {k: p["range"][:, :3].mean(axis=1) for k, p in probes.items()}
-    assert np.all(early["without BN"] < early["with BN"])             # ratio 0.40 at most
+    assert np.all(early["without BN"] < early["with BN"])             # 0.40 of it at most
     assert np.all(probes["without BN"]["loss"][:, :21] > 2.0)         # 2.20-2.32: the plateau near ln 10
 
 

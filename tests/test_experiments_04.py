@@ -36,19 +36,19 @@ def _over(variant, run):
 
 @pytest.fixture(scope="module", params=VARIANTS)
 def lrs(request):
-    return _over(request.param, lambda seeds: te.lr_sweep(LRS, seeds=seeds, depth=6, width=64, steps=STEPS,
+    return _over(request.param, lambda seeds: te.lr_sweep(LRS, seeds=seeds, depth=6, width=32, steps=STEPS,
                                                            eval_every=20))
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
 def init(request):
-    return _over(request.param, lambda seeds: te.init_sweep(STDS, seeds=seeds, width=64, lr=0.3, steps=STEPS))
+    return _over(request.param, lambda seeds: te.init_sweep(STDS, seeds=seeds, width=32, lr=0.3, steps=STEPS))
 
 
 @pytest.fixture(scope="module", params=VARIANTS)
 def sig(request):
     return _over(request.param, lambda seeds: te.lr_sweep([0.1, 1.0, 3.0], seeds=seeds, activation="sigmoid",
-                                                           width=64, steps=STEPS, norms=(None,)))
+                                                           width=32, steps=STEPS, norms=(None,)))
 
 
 # ---------------------------------------------------------------- learning rate
@@ -62,13 +62,10 @@ def test_sweep_has_one_accuracy_per_seed_and_learning_rate(lrs):
         assert np.array_equal(lrs.curves[label][:, :, -1], lrs.accuracy[label])
 
 
-def test_both_train_at_small_learning_rates_on_every_seed(lrs):
+def test_both_train_up_to_learning_rate_1_on_every_seed(lrs):
     bn, plain = lrs.accuracy["with BN"], lrs.accuracy["without BN"]
-    assert min(bn[:, :2].min(), plain[:, :2].min()) > 0.9
-
-
-def test_every_batch_norm_seed_trains_at_learning_rate_1(lrs):
-    assert lrs.accuracy["with BN"][:, LRS.index(1.0)].min() > 0.9
+    upto = LRS.index(1.0) + 1
+    assert min(bn[:, :upto].min(), plain[:, :upto].min()) > 0.9
 
 
 def test_only_batch_norm_trains_at_learning_rate_3_on_every_seed(lrs):
@@ -96,8 +93,8 @@ def test_only_batch_norm_learns_from_tiny_weights_on_every_seed(init):
     assert without[:, :2].max() < 0.15 and with_bn[:, :2].min() > 0.4
 
 
-def test_both_train_from_the_usual_scale(init):
-    assert min(init.accuracy["with BN"][:, 2].min(), init.accuracy["without BN"][:, 2].min()) > 0.9
+def test_both_train_near_the_usual_scale(init):
+    assert min(init.accuracy["with BN"][:, 2].min(), init.accuracy["without BN"][:, 2].min()) > 0.8
 
 
 def test_batch_norm_ahead_at_weight_std_1_on_every_seed(init):

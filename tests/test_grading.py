@@ -1,13 +1,14 @@
 """Real nbgrader autograding in a temporary course: the grades instructors will see.
 
-For every assignment that has grading cases (tests/cases_*.py): courses that
-``nbgrader autograde`` the submissions below (the sample class of ``make demo``
-with its correct, differently written, mistaken, untouched and tampering
-students; a deleted-cells and an infinite-loop student; known mistakes: all of
-02's and one of each other assignment's, whose every mistake and other correct
-implementation test_checks.py runs through the same checks a test cell calls),
-two courses at a time, then each test reads the gradebook. Expected scores come from
-the points of the source notebook's test cells.
+For every assignment that has grading cases (tests/cases_*.py): a course whose
+submissions below (the sample class of ``make demo`` with its correct,
+differently written, mistaken, untouched and tampering students; a
+deleted-cells and an infinite-loop student; known mistakes: all of 02's and
+one of each other assignment's, whose every mistake and other correct
+implementation test_checks.py runs through the same checks a test cell calls)
+are autograded by ``bn_helpers.grading.autograde``, each student in their own
+nbgrader process, two at a time; then each test reads the rows it returns.
+Expected scores come from the points of the source notebook's test cells.
 """
 import json
 
@@ -62,40 +63,27 @@ def _aliases(case) -> dict[str, str]:
     return out
 
 
-SHARDS = 2  # the machine has two cores: grade two courses at a time
-
-
-def _grade_shard(root, a, shard) -> tuple:
-    course = grading.new_course(root / f"{a}-{len(shard)}-{next(iter(shard))}", root=ROOT, names=[a])
-    for student, edits in shard.items():
-        grading.make_submission(course, a, student, edits)
-    grading.autograde(course, a)
-    feedback = grading.generate_feedback(course, a)
-    return course, {r.student: r for r in grading.results(course, a)}, feedback
+JOBS = 2  # the machine has two cores: two students at a time
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Per assignment: ({student: their course folder}, {student: result}, feedback files)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     root = tmp_path_factory.mktemp("courses")
-    jobs = []
-    with ThreadPoolExecutor(max_workers=SHARDS) as pool:
-        for a, case in CASES.items():
-            everyone = list(students(ROOT, case).items())
-            for k in range(SHARDS):
-                jobs.append((a, pool.submit(_grade_shard, root, a, dict(everyone[k::SHARDS]))))
-        out = {}
-        for a, job in jobs:
-            course, results, feedback = job.result()
-            course_of, all_results, all_feedback = out.setdefault(a, ({}, {}, []))
-            course_of.update({student: course for student in results})
-            all_results.update(results)
-            all_feedback.extend(feedback)
-    for a, (course_of, results, _) in out.items():
-        for alias, student in _aliases(CASES[a]).items():
-            results[alias], course_of[alias] = results[student], course_of[student]
+    out = {}
+    for a, case in CASES.items():
+        course = grading.new_course(root / a, root=ROOT, names=[a])
+        for student, edits in students(ROOT, case).items():
+            grading.make_submission(course, a, student, edits)
+        rows = grading.autograde(course, a, jobs=JOBS)
+        not_graded = [(r.student, r.reason) for r in rows if not r.graded]
+        assert not not_graded, not_graded
+        _, feedback, no_feedback = grading.generate_feedback(course, a, jobs=JOBS)
+        assert not no_feedback, no_feedback
+        results = {r.student: r for r in rows}
+        for alias, student in _aliases(case).items():
+            results[alias] = results[student]
+        out[a] = ({student: course for student in results}, results, feedback)
     return out
 
 
@@ -187,21 +175,25 @@ def test_sample_class_scores_as_expected(graded, a):
 @pytest.mark.parametrize("a", CASES)
 def test_feedback_for_every_student(graded, a):
     _, results, feedback = graded[a]
-    assert len(feedback) == len({id(r) for r in results.values()})
+    assert len(feedback) == len({r.student for r in results.values()})
     mistake = CASES[a].NBGRADER_MISTAKES[0]
     html = next(f for f in feedback if f"mistake_{mistake}" in str(f)).read_text()
     assert CASES[a].MISTAKES[mistake][1] in html
 
 
-def test_gradebook_is_read_not_exit_codes(graded):
-    """A submission nbgrader cannot grade is reported, though nbgrader exits 0."""
+def test_a_submission_that_cannot_be_graded_is_a_row_with_its_reason(graded):
+    """Nothing is hidden: the bad notebook is named with why, every other student keeps their row."""
     a = next(iter(CASES))
     course = graded[a][0]["solution"]
     bad = course / ".grading/submitted/broken_student" / a
     bad.mkdir(parents=True)
     (bad / f"{a}.ipynb").write_text("this is not a notebook")
-    with pytest.raises(grading.GradingError, match="broken_student"):
-        grading.autograde(course, a)
+    rows = {r.student: r for r in grading.autograde(course, a, jobs=JOBS)}
+    assert rows["broken_student"].status == "ungradeable" and "not a readable notebook" in rows["broken_student"].reason
+    assert rows["broken_student"].final is None
+    assert sum(r.graded for r in rows.values()) == len(rows) - 1
+    table, _ = grading.format_table(list(rows.values()))
+    assert "NOT GRADED: broken_student (ungradeable)" in table
 
 
 def test_demo_reports_unexpected_scores(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ from conftest import ROOT
 
 
 def _name_and_spec(requirement: str) -> tuple[str, str]:
-    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(.*?)\s*", requirement)
+    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(.*?)\s*", requirement)  # pip extras: the same package
     return m[1].lower().replace("_", "-"), m[2].replace(" ", "")
 
 
@@ -23,7 +23,8 @@ def _environment_yml() -> dict[str, str]:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = dict(_name_and_spec(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
+    extras = [r for extra in project["optional-dependencies"].values() for r in extra]  # test, book, hub, ...
+    wanted = dict(_name_and_spec(r) for r in project["dependencies"] + extras)
     assert _environment_yml() == wanted
     assert "- -e ." in (ROOT / "environment.yml").read_text()
     assert project["requires-python"] == ">=3.11"

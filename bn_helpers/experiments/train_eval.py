@@ -110,7 +110,7 @@ def train_run(depth: int = 6, width: int = 100, activation: str = "tanh", norm: 
     return history
 
 
-def train_seeds(seeds: Sequence[int] = range(5), depth: int = 6, width: int = 100, activation: str = "tanh",
+def train_seeds(seeds: Sequence[int] = range(5), depth: int = 6, width: int = 32, activation: str = "tanh",
                 norm: str | None = None, lr: float = 0.1, steps: int = 200, weight_scale: float | None = None,
                 batch_size: int = 60, eval_every: int | None = None, progress: bool = False) -> dict:
     """:func:`train_run` for several seeds at once (trained in lockstep, the same steps as one by one).
@@ -120,7 +120,8 @@ def train_seeds(seeds: Sequence[int] = range(5), depth: int = 6, width: int = 10
     seeds : sequence of int, default range(5)
         One network per seed; the seed sets its initial weights and its batch order.
     depth, width, activation, norm, lr, steps, weight_scale, batch_size, eval_every
-        As :func:`train_run` (``steps`` defaults to 200 here).
+        As :func:`train_run`, except the defaults ``width=32`` and ``steps=200``
+        (the notebook's settings).
     progress : bool, default False
         One tqdm bar for all the seeds.
 
@@ -160,7 +161,7 @@ def _sweep(values, kwarg: str, norms, seeds, **settings) -> Sweep:
     return Sweep(list(values), [int(s) for s in seeds], acc, list(steps), curves)
 
 
-def lr_sweep(lrs: Sequence[float], seeds: Sequence[int] = range(5), depth: int = 6, width: int = 100,
+def lr_sweep(lrs: Sequence[float], seeds: Sequence[int] = range(5), depth: int = 6, width: int = 32,
              activation: str = "tanh", steps: int = 200, batch_size: int = 60,
              norms: Sequence[str | None] = ("batch", None), eval_every: int | None = None,
              progress: bool = False) -> Sweep:
@@ -170,7 +171,7 @@ def lr_sweep(lrs: Sequence[float], seeds: Sequence[int] = range(5), depth: int =
     ----------
     lrs : sequence of float
     seeds : sequence of int, default range(5)
-    depth, width : int, default 6 and 100
+    depth, width : int, default 6 and 32
         Hidden layers and their width.
     activation : str, default "tanh"
     steps : int, default 200
@@ -196,7 +197,7 @@ def lr_sweep(lrs: Sequence[float], seeds: Sequence[int] = range(5), depth: int =
                   batch_size=batch_size, eval_every=eval_every, progress=progress)
 
 
-def init_sweep(stds: Sequence[float], seeds: Sequence[int] = range(5), depth: int = 6, width: int = 100,
+def init_sweep(stds: Sequence[float], seeds: Sequence[int] = range(5), depth: int = 6, width: int = 32,
                activation: str = "tanh", lr: float = 0.3, steps: int = 200, batch_size: int = 60,
                progress: bool = False) -> Sweep:
     """Final test accuracy against the std of every initial weight, with and without BN, over several seeds.
@@ -204,9 +205,9 @@ def init_sweep(stds: Sequence[float], seeds: Sequence[int] = range(5), depth: in
     Parameters
     ----------
     stds : sequence of float
-        Weight stds, e.g. 1e-3 ... 1 (the usual 1/sqrt(fan_in) is 0.1 for 100 inputs).
+        Weight stds, e.g. 1e-3 ... 1 (the usual 1/sqrt(fan_in) is 0.18 for 32 inputs).
     seeds : sequence of int, default range(5)
-    depth, width : int, default 6 and 100
+    depth, width : int, default 6 and 32
     activation : str, default "tanh"
     lr : float, default 0.3
     steps : int, default 200

@@ -229,3 +229,15 @@ async def _maybe_await(value):
 
 class ResilientExecute(ReplayOnHang, Execute):
     """nbgrader's Execute with :class:`ReplayOnHang`: a hung or fatal cell costs only that cell."""
+
+
+try:  # the course's kernels run in a sandbox (bn_helpers.sandbox, configured in nbgrader_config.py)
+    from ..sandbox import SandboxedExecute as _SandboxedExecute
+except ImportError:  # pragma: no cover - a course without the sandbox module
+    _SandboxedExecute = None
+
+if _SandboxedExecute is not None:
+    class SandboxedResilientExecute(ReplayOnHang, _SandboxedExecute):
+        """The sandbox's Execute with :class:`ReplayOnHang`: kernels in the sandbox, a hung cell costs only itself."""
+
+    __all__.append("SandboxedResilientExecute")

@@ -97,33 +97,48 @@ def _failure_message(cell) -> str:
 
 
 def read_judge(path: Path) -> dict | None:
-    """The judge's report beside an autograded notebook (``judge.json``), in a tolerant reading.
+    """The judge's report beside an autograded notebook (``judge.json``, docs/grading-security.md).
 
     Returns ``{"sandbox": str, "unsandboxed": bool, "disagreements": [str, ...]}``
-    or ``None`` when there is no such file. An unreadable file is reported as such.
+    (each disagreement as ``"cell: kernel pass, judge fail (why)"``) or
+    ``None`` when there is no such file; an unreadable file is reported as such.
+    The format written by :mod:`bn_helpers.judge` is ``{"format": 1,
+    "notebooks": {name: {"sandbox", "sandboxed", "cells": [...],
+    "disagreements": [grade_id, ...]}}}``; a flat record is read the same way.
     """
     path = Path(path)
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
         return {"sandbox": "", "unsandboxed": False, "disagreements": [], "error": f"judge.json unreadable: {exc}"}
-    sandbox = data.get("sandbox", "") if isinstance(data, dict) else ""
-    sandbox = sandbox if isinstance(sandbox, str) else json.dumps(sandbox)
-    unsandboxed = "UNSANDBOXED" in sandbox or bool(isinstance(data, dict) and data.get("unsandboxed"))
-    found = []
-    items = data.get("disagreements", []) if isinstance(data, dict) else []
-    if isinstance(items, dict):
-        items = [{"cell": k, **(v if isinstance(v, dict) else {"judge": v})} for k, v in items.items()]
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            cell = item.get("cell") or item.get("grade_id") or item.get("test") or "?"
-            detail = item.get("judge") or item.get("reason") or item.get("message") or ""
-            found.append(f"{cell}: {summary(str(detail), 80)}" if detail else str(cell))
-        else:
-            found.append(str(item))
-    return {"sandbox": sandbox, "unsandboxed": unsandboxed, "disagreements": found}
+    records = data.get("notebooks") if isinstance(data.get("notebooks"), dict) else {"": data}
+    sandboxes, unsandboxed, found = [], False, []
+    for record in records.values():
+        if not isinstance(record, dict):
+            continue
+        text = record.get("sandbox", "")
+        text = text if isinstance(text, str) else json.dumps(text)
+        if text and text not in sandboxes:
+            sandboxes.append(text)
+        unsandboxed |= "UNSANDBOXED" in text or record.get("sandboxed") is False or bool(record.get("unsandboxed"))
+        cells = {c.get("grade_id"): c for c in record.get("cells", []) if isinstance(c, dict)}
+        for item in record.get("disagreements", []) or []:
+            if isinstance(item, dict):
+                gid = item.get("grade_id") or item.get("cell") or "?"
+                cell = {**cells.get(gid, {}), **item}
+            else:
+                gid, cell = str(item), cells.get(item, {})
+            kernel, judge = cell.get("kernel"), cell.get("judge")
+            why = cell.get("judge_message") or cell.get("kernel_message") or ""
+            detail = f"kernel {kernel}, judge {judge}" if kernel and judge else ""
+            if why:
+                detail = f"{detail} ({summary(str(why), 80)})" if detail else summary(str(why), 80)
+            found.append(f"{gid}: {detail}" if detail else gid)
+    return {"sandbox": "; ".join(sandboxes), "unsandboxed": unsandboxed, "disagreements": found}
 
 
 def _judge_notes(judge: dict | None) -> list[str]:
@@ -133,7 +148,8 @@ def _judge_notes(judge: dict | None) -> list[str]:
     if judge.get("error"):
         notes.append(judge["error"])
     if judge.get("unsandboxed"):
-        notes.append(judge.get("sandbox") or "UNSANDBOXED")
+        text = judge.get("sandbox") or ""
+        notes.append(text if "UNSANDBOXED" in text else f"UNSANDBOXED {text}".strip())
     notes += [f"judge disagrees: {d}" for d in judge.get("disagreements", [])]
     return notes
 
@@ -282,7 +298,7 @@ def format_table(rows: list[StudentResult], expected: dict[str, float] | None = 
             details.append(r.reason)
         details += [f"{c.grade_id}: {summary(c.message, width)}" for c in r.problems]
         details += r.notes
-        late = describe_lateness(r.seconds_late) if r.status == GRADED else ""
+        late = describe_lateness(r.seconds_late).replace(" ", "") if r.status == GRADED else ""
         exp = (f" {_num(want) if want is not None else '':>8}" if expected else "") + ("!" if bad else " ")
         lines.append(f"{r.student:<{name_w}}  {r.status:<11} {_num(r.score):>5} {r.max_score:>4g} {late or '-':>9} "
                      f"{(_num(r.penalty) if r.status == GRADED else '-'):>7} {_num(r.final):>5}{exp} "
