@@ -78,10 +78,11 @@ demo: $(STAMP)
 	$(BIN)/python -m bn_helpers.demo
 
 ## make bench: time the normalizations (ms, memory passes, ratio to torch on one thread if installed)
-##             and each solution notebook, top to bottom
+##             and each solution notebook, top to bottom; autograding a class of 40, the tool vs plain nbgrader
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_norms.py
 	$(BIN)/python benchmarks/bench_course.py
+	$(BIN)/python benchmarks/bench_grading.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -55,6 +55,11 @@ class RMSNormCache(NamedTuple):
         As passed to the forward.
 
     ``x_hat`` and ``inv_rms`` have the dtype of ``x`` (float32 for float16 ``x``).
+
+    References
+    ----------
+    cs231n assignment 2 (``layers.py``): the ``(out, cache)`` convention;
+    Zhang & Sennrich, arXiv:1910.07467 (the quantities of RMSNorm).
     """
 
     x: NDArray

@@ -123,10 +123,19 @@ _URL = re.compile(r"^\s+(https?://\S+)\s*$")
 _PORT = re.compile(r"https?://[^/\s]*:(\d+)/")
 
 
+def _jupyter_command() -> str:
+    """How to call this environment's ``jupyter`` from another terminal in this folder."""
+    jupyter = Path(sys.executable).parent / "jupyter"
+    try:
+        return str(jupyter.relative_to(Path.cwd()))  # .venv/bin/jupyter: works without activating
+    except ValueError:
+        return "jupyter" if shutil.which("jupyter") == str(jupyter) else str(jupyter)
+
+
 def _stop_hint(urls: list[str]) -> str:
     port = next((m[1] for u in urls if (m := _PORT.search(u))), "PORT")
     return (f"To stop the server: press Ctrl-C twice here, "
-            f"or run `jupyter server stop {port}` in another terminal.")
+            f"or run `{_jupyter_command()} server stop {port}` in another terminal.")
 
 
 def serve(work: Path, lab_args: list[str]) -> int:
@@ -186,7 +195,7 @@ def serve(work: Path, lab_args: list[str]) -> int:
         elif not urls and info_file.exists():
             # A token or password set in the config: Jupyter logs no address; say it ourselves.
             waited += 1
-            if waited > 6:
+            if waited > 20:  # ten quiet seconds: the address block, if any, would be out by now
                 url = json.loads(info_file.read_text())["url"] + "lab"
                 urls, hinted = [url], True
                 out.write(f"Jupyter is serving your working copy at {url} (log in as configured)\n".encode())

@@ -96,7 +96,7 @@ def _points(assignment) -> dict[str, float]:
 def _release_code(assignment) -> dict[str, str]:
     nb = nbformat.read(ROOT / "notebooks" / assignment / f"{assignment}.ipynb", as_version=4)
     return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
+            if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
 
 
 @pytest.mark.parametrize("assignment", CASES)

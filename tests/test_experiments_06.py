@@ -21,7 +21,7 @@ from bn_helpers.experiments import in_practice as ip  # noqa: E402
 from bn_helpers.experiments._lockstep import fit_lockstep  # noqa: E402
 
 # The notebook's settings for the data-parallel runs
-DP = {"width": 100, "depth": 3, "steps": 600, "lr": 0.1}
+DP = {"width": 64, "depth": 3, "steps": 300, "lr": 0.1}
 VARIANTS = ["notebook seeds", "other seeds", "inputs perturbed at rounding level"]
 
 
@@ -129,10 +129,10 @@ def test_runs_have_one_accuracy_per_seed(runs):
     assert runs["8 × 4"]["global_batch"] == 32 and runs["8 × 2"]["per_device_batch"] == 2
 
 
-def test_four_per_device_both_train_and_end_close(runs):
+def test_four_per_device_both_train_and_synced_helps_a_little(runs):
     small = runs["8 × 4"]
     assert min(small["per_device"].min(), small["synced"].min()) > 0.9
-    assert np.abs(small["gap"]).max() < 0.05
+    assert small["gap"].mean() > 0.01 and small["gap"].min() > -0.01 and small["gap"].max() < 0.1
 
 
 def test_two_per_device_break_per_device_statistics_on_every_seed(runs):

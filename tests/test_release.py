@@ -38,12 +38,16 @@ def test_release_leaks_no_solution_or_hidden_test(assignment):
     text = (ROOT / "notebooks" / assignment / f"{assignment}.ipynb").read_text()
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True"):
         assert marker not in text
-    source = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _cells(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    source = {c.metadata["nbgrader"]["grade_id"]: c for c in _cells(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
               if c.metadata.get("nbgrader", {}).get("solution")}
     released = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _cells(ROOT / "notebooks" / assignment / f"{assignment}.ipynb")
                 if c.metadata.get("nbgrader", {}).get("solution")}
     assert released.keys() == source.keys()
-    for gid, code in source.items():
+    for gid, cell in source.items():
+        code = cell.source
+        if cell.cell_type == "markdown":  # a written answer: the model answer and rubric become nbgrader's text stub
+            assert "### BEGIN SOLUTION" in code and released[gid] == "YOUR ANSWER HERE", gid
+            continue
         stub = re.sub(r"([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION",
                       lambda m: f"{m[1]}# YOUR CODE HERE\n{m[1]}raise NotImplementedError()", code, flags=re.S)
         assert stub != code and released[gid] == stub, f"{gid}: the release is not the source with the solution stubbed out"
@@ -57,6 +61,9 @@ def test_source_is_committed_clean_and_well_formed(assignment):
         if c.cell_type == "code":
             assert not c.outputs and c.execution_count is None, "commit source notebooks without outputs"
         meta = c.metadata.get("nbgrader", {})
+        if c.cell_type == "markdown" and meta.get("solution"):  # a written answer, graded by hand
+            assert meta.get("grade") and meta.get("points", 0) > 0 and not meta.get("locked"), meta
+            continue
         if meta.get("solution"):
             solution_ids.append(meta["grade_id"])
             # one graded function per solution cell, and its grade_id is the function's name

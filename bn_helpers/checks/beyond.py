@@ -121,13 +121,13 @@ def _nb_mistakes(g, x_hat, inv_std, axes) -> list:
          "over ALL the axes in `axes`.", lambda: _nb(g, x_hat, inv_std, axes, m=x_hat.shape[axes[0]])),
         ("Your sums run over the wrong axes: the other axes (those NOT in `axes`). The statistics were taken "
          "over `axes`, so their gradients sum over `axes`.",
-         lambda: _nb(g, x_hat, inv_std, other, m=m) if other else None),
+         lambda: _nb(g, x_hat, inv_std, other) if other else None),
         ("Your sums run over axis 0 only, as in batch norm. Here the statistics were taken over `axes`, "
-         "whatever they are: sum over `axes`.", lambda: _nb(g, x_hat, inv_std, (0,), m=m)),
+         "whatever they are: sum over `axes`.", lambda: _nb(g, x_hat, inv_std, (0,))),
         ("Your sums run over the whole array (axis=None). Sum over `axes` only: one group per entry of the "
-         "other axes.", lambda: _nb(g, x_hat, inv_std, None, m=m)),
+         "other axes.", lambda: _nb(g, x_hat, inv_std, None)),
         ("Your sums run over the last axis only. Sum over every axis in `axes`.",
-         lambda: _nb(g, x_hat, inv_std, (nd - 1,), m=m)),
+         lambda: _nb(g, x_hat, inv_std, (nd - 1,))),
         ("dx lacks the factor inv_std: every path into x goes through x_hat = (x - mean) * inv_std.",
          lambda: _nb(g, x_hat, inv_std, axes, scale=False)),
         ("You multiplied by inv_std twice (inv_std**2): x_hat already holds one division by the std.",

@@ -148,6 +148,11 @@ def fit_lockstep(models: Sequence[nn.Sequential], X, y, *, steps: int, seeds: Se
         layers, or ``batch_size`` is not a multiple of a BN layer's ``devices``.
     TypeError
         If a model holds a layer other than the five above.
+
+    References
+    ----------
+    :func:`bn_helpers.nn.fit` (the steps repeated here); NumPy documentation,
+    ``numpy.matmul`` (stacks of matrices broadcast along the leading axis).
     """
     from tqdm.auto import tqdm
 

@@ -221,8 +221,8 @@ def _mlp(devices: int | None, width: int, depth: int, seed: int) -> nn.Sequentia
     return nn.Sequential(*layers)
 
 
-def data_parallel_run(devices: int = 8, per_device: int = 4, steps: int = 600, lr: float = 0.1,
-                      width: int = 100, depth: int = 3, seeds=range(5), progress: bool = False) -> dict:
+def data_parallel_run(devices: int = 8, per_device: int = 4, steps: int = 300, lr: float = 0.1,
+                      width: int = 64, depth: int = 3, seeds=range(5), progress: bool = False) -> dict:
     """Test accuracy with per-device BN statistics vs synchronized ones, same global batch, several seeds.
 
     For each seed both networks see the same batches of ``devices * per_device``
@@ -237,9 +237,9 @@ def data_parallel_run(devices: int = 8, per_device: int = 4, steps: int = 600, l
     ----------
     devices, per_device : int, default 8 and 4
         K simulated devices with ``per_device`` examples each.
-    steps : int, default 600
+    steps : int, default 300
     lr : float, default 0.1
-    width, depth : int, default 100 and 3
+    width, depth : int, default 64 and 3
         Hidden layers (Linear -> BN -> ReLU).
     seeds : sequence of int, default range(5)
     progress : bool, default False

@@ -432,6 +432,10 @@ class StackedMLP:
     seeds : sequence of int, default :data:`SEEDS`
     noise : float, optional
         Noise level of :class:`NoisyBatchNorm1d` (needs ``norm="batch"``).
+    dtype : numpy dtype, default float64
+        Of every array and computation. float64 follows :func:`bn_helpers.nn.fit`
+        to the last bits; float32 halves the cost (the experiments use it: their
+        claims are about distributions over seeds, not last bits).
 
     Attributes
     ----------
@@ -456,7 +460,7 @@ class StackedMLP:
 
     def __init__(self, sizes: Sequence[int], activation: str = "sigmoid", norm: str | None = None,
                  seeds: Sequence[int] = SEEDS, noise: float | None = None, eps: float = 1e-5,
-                 momentum: float = 0.1) -> None:
+                 momentum: float = 0.1, dtype=np.float64) -> None:
         if norm not in (None, "batch"):
             raise ValueError(f"norm must be None or 'batch'; got {norm!r}")
         if activation not in _ACTS:
@@ -465,13 +469,14 @@ class StackedMLP:
             raise ValueError("noise is added after batch norm: give norm='batch' with it")
         self.sizes, self.activation, self.norm = [int(s) for s in sizes], activation, norm
         self.seeds, self.noise, self.eps, self.momentum = [int(s) for s in seeds], float(noise or 0.0), eps, momentum
+        self.dtype = np.dtype(dtype)
         models = [nn.mlp(self.sizes, activation=activation, norm=norm, seed=s) for s in self.seeds]
         linears = [[m for m in model.modules if isinstance(m, nn.Linear)] for model in models]
-        self.W = [np.stack([ls[i].W for ls in linears]) for i in range(len(linears[0]))]
-        self.b = [None if linears[0][i].b is None else np.stack([ls[i].b for ls in linears])[:, None, :]
+        self.W = [np.stack([ls[i].W for ls in linears]).astype(self.dtype) for i in range(len(linears[0]))]
+        self.b = [None if linears[0][i].b is None else np.stack([ls[i].b for ls in linears])[:, None, :].astype(self.dtype)
                   for i in range(len(linears[0]))]
         bn_index = [i for i, m in enumerate(models[0].modules) if isinstance(m, nn.BatchNorm1d)]
-        self.gamma = [np.ones((len(self.seeds), 1, models[0].modules[i].num_features)) for i in bn_index]
+        self.gamma = [np.ones((len(self.seeds), 1, models[0].modules[i].num_features), self.dtype) for i in bn_index]
         self.beta = [np.zeros_like(g) for g in self.gamma]
         self.running_mean = [np.zeros_like(g) for g in self.gamma]
         self.running_var = [np.ones_like(g) for g in self.gamma]
@@ -520,7 +525,7 @@ class StackedMLP:
         caches : list
             Per hidden layer: its input, x_hat, 1/sqrt(var + eps), activation input and output.
         """
-        h = np.asarray(X, dtype=np.float64)
+        h = np.asarray(X, dtype=self.dtype)
         caches = []
         for i in range(len(self.W) - 1):
             a = h @ self.W[i]
@@ -554,7 +559,7 @@ class StackedMLP:
     def _draw_noise(self, i: int, shape) -> NDArray:
         draws = [NoisyBatchNorm1d.draw(rng, self.noise, shape) for rng in self._rngs[i]]
         self.noise_log[i].append((np.array([d[0] for d in draws]), np.array([d[1] for d in draws])))
-        return np.stack([d[2] for d in draws])
+        return np.stack([d[2] for d in draws]).astype(self.dtype, copy=False)
 
     @staticmethod
     def _log_softmax(logits: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
@@ -613,7 +618,7 @@ class StackedMLP:
         callback : callable, optional
             ``callback(step)`` after each update (``step`` from 1, as in :func:`bn_helpers.nn.fit`).
         """
-        X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+        X, y = np.asarray(X, dtype=self.dtype), np.asarray(y)
         idx = np.stack([_batch_order(s, len(X), batch_size, steps) for s in self.seeds], axis=1)
         params, losses = self.params(), []
         with _blas_one_thread():
@@ -666,7 +671,7 @@ class StackedMLP:
         -------
         (means, vars) : pair of lists of ndarray, each (S, 1, D)
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X, dtype=self.dtype)
         k = len(X) // batch_size
         means = [np.zeros_like(g) for g in self.gamma]
         variances = [np.zeros_like(g) for g in self.gamma]
@@ -689,9 +694,9 @@ class StackedMLP:
 _SIGMOID_NET = (64, 100, 100, 100, 10)
 
 
-def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q) -> dict:
+def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q, dtype) -> dict:
     d = load_digits_split(seed=0)
-    net = StackedMLP(_SIGMOID_NET, "sigmoid", norm, seeds, noise=noise)
+    net = StackedMLP(_SIGMOID_NET, "sigmoid", norm, seeds, noise=noise, dtype=dtype)
     recorded, accs, pcts = [], [], []
 
     def look(step):
@@ -714,7 +719,7 @@ def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q) -> dict:
 
 
 def ics_run(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 300, every: int = 20, lr: float = 0.5,
-            batch_size: int = 60, q: Sequence[float] = (15, 50, 85)) -> dict:
+            batch_size: int = 60, q: Sequence[float] = (15, 50, 85), dtype=np.float32) -> dict:
     """Ioffe & Szegedy's Section 4.1 at toy scale: a 3x100 sigmoid net on digits, one per seed.
 
     Trains with SGD (batch 60, lr 0.5) and, every ``every`` steps, feeds the
@@ -728,6 +733,8 @@ def ics_run(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 300, ev
     steps, every, batch_size : int, default 300, 20 and 60
     lr : float, default 0.5
     q : sequence of float, default (15, 50, 85)
+    dtype : numpy dtype, default float32
+        Of the computation (see :class:`StackedMLP`).
 
     Returns
     -------
@@ -748,7 +755,7 @@ def ics_run(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 300, ev
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Section 4.1 and Figure 1.
     """
-    return _sigmoid_run(norm, None, seeds, steps, every, lr, batch_size, q)
+    return _sigmoid_run(norm, None, seeds, steps, every, lr, batch_size, q, dtype)
 
 
 def unit_drift(run: dict, start: int = 100) -> NDArray:
@@ -881,7 +888,7 @@ def noisy_mlp(noise: float, seed: int = 0, sizes: Sequence[int] = _SIGMOID_NET,
 
 
 def noisy_bn_run(noise: float | None, seeds: Sequence[int] = SEEDS, steps: int = 200, every: int = 20,
-                 lr: float = 0.5, batch_size: int = 60) -> dict:
+                 lr: float = 0.5, batch_size: int = 60, dtype=np.float32) -> dict:
     """Train the 3x100 sigmoid net with noisy batch norm (``noise`` > 0), BN (0) or no BN (None).
 
     Parameters
@@ -892,6 +899,8 @@ def noisy_bn_run(noise: float | None, seeds: Sequence[int] = SEEDS, steps: int =
     seeds : sequence of int, default :data:`SEEDS`
     steps, every, batch_size : int
     lr : float, default 0.5
+    dtype : numpy dtype, default float32
+        Of the computation (see :class:`StackedMLP`).
 
     Returns
     -------
@@ -908,7 +917,7 @@ def noisy_bn_run(noise: float | None, seeds: Sequence[int] = SEEDS, steps: int =
     Santurkar et al., arXiv:1805.11604, Section 2.1 and Figure 2.
     """
     norm = None if noise is None else "batch"
-    run = _sigmoid_run(norm, noise or None, seeds, steps, every, lr, batch_size, (15, 50, 85))
+    run = _sigmoid_run(norm, noise or None, seeds, steps, every, lr, batch_size, (15, 50, 85), dtype)
     log = run["net"].noise_log
     if log and log[0]:
         run["noise"] = np.array([[np.stack([m for m, _ in layer], axis=1), np.stack([s for _, s in layer], axis=1)]
@@ -918,7 +927,7 @@ def noisy_bn_run(noise: float | None, seeds: Sequence[int] = SEEDS, steps: int =
 
 def loss_along_gradient(norm: str | None, seeds: Sequence[int] = SEEDS, steps: int = 100, every: int = 10,
                         etas: Sequence[float] = tuple(np.linspace(0.05, 0.4, 6)), lr: float = 0.1,
-                        batch_size: int = 60, depth: int = 8, activation: str = "relu") -> dict:
+                        batch_size: int = 60, depth: int = 8, activation: str = "relu", dtype=np.float32) -> dict:
     """Santurkar et al.'s loss landscape probe: how much the loss varies along the gradient.
 
     Trains a ``depth`` x 100 network per seed with SGD; every ``every`` steps,
@@ -934,6 +943,8 @@ def loss_along_gradient(norm: str | None, seeds: Sequence[int] = SEEDS, steps: i
     etas : sequence of float, default 6 values from 0.05 to 0.4
     lr : float, default 0.1
     activation : str, default "relu"
+    dtype : numpy dtype, default float32
+        Of the computation (see :class:`StackedMLP`).
 
     Returns
     -------
@@ -948,7 +959,7 @@ def loss_along_gradient(norm: str | None, seeds: Sequence[int] = SEEDS, steps: i
     ("variation of loss" along the gradient direction).
     """
     d = load_digits_split(seed=0)
-    net = StackedMLP((64,) + (100,) * int(depth) + (10,), activation, norm, seeds)
+    net = StackedMLP((64,) + (100,) * int(depth) + (10,), activation, norm, seeds, dtype=dtype)
     params = net.params()
     probe_steps, probes = [], []
 

@@ -189,7 +189,7 @@ def solution_code(course: Path, assignment: str) -> dict[str, str]:
     return {
         cell.metadata["nbgrader"]["grade_id"]: _SOLUTION_MARK.sub("", cell.source)
         for cell in nb.cells
-        if cell.metadata.get("nbgrader", {}).get("solution")
+        if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code"  # not written answers
     }
 
 

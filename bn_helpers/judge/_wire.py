@@ -137,7 +137,7 @@ def write_all(fd: int, data: bytes, deadline: float | None = None) -> None:
 
 def _array_bytes(arr: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    np.save(buf, np.asarray(arr), allow_pickle=False)
     return buf.getvalue()
 
 

@@ -1,0 +1,2 @@
+# about: handed in the release untouched
+# expected: 0
