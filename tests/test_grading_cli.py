@@ -310,9 +310,11 @@ FAULTS = {  # student: (cell edits on the solution, what the tool must say)
     "retry_loop": {"undo_params": "def undo_params(x, eps=1e-5):\n    while True:\n        try:\n"
                                   "            return np.sqrt(x.var(axis=0) + eps) + missing_name, x.mean(axis=0)\n"
                                   "        except:\n            pass\n"},
-    "swallows_interrupt": {"batch_mean": SOL["batch_mean"] + "\nimport time\nwhile True:\n    try:\n"
-                                                             "        time.sleep(60)\n    except:\n        pass\n"},
-    "kills_kernel": {"undo_params": SOL["undo_params"] + "\nimport os\nos._exit(3)\n"},
+}
+EXTRA_CELLS = {  # student: (after this cell, a plain cell of their own)
+    "swallows_interrupt": ("batch_mean", "import time\nwhile True:  # waits for data that never comes\n    try:\n"
+                                         "        time.sleep(60)\n    except:\n        pass\n"),
+    "kills_kernel": ("undo_params", "import os\nos._exit(3)\n"),
 }
 
 
@@ -320,6 +322,11 @@ def _fault_class(clone: Path) -> None:
     sub = clone / ".grading" / "submitted"
     for student, edits in FAULTS.items():
         grading.make_submission(clone, A, student, {**SOL, **edits})
+    for student, (after, source) in EXTRA_CELLS.items():
+        path = grading.make_submission(clone, A, student, SOL)
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.insert(_index(nb, after) + 1, nbformat.v4.new_code_cell(source))
+        nbformat.write(nb, path)
     pasted = grading.make_submission(clone, A, "pasted_test_cell", SOL)
     nb = nbformat.read(pasted, as_version=4)
     i = _index(nb, "test_batch_mean")
@@ -367,7 +374,7 @@ def test_the_instructor_section_from_a_fresh_clone(tmp_path):
     graded = _tool(clone, "autograde", A, "-j", "2")
     assert graded.returncode == 1, graded.stdout + graded.stderr[-3000:]
     rows = _rows(graded.stdout)
-    students = set(FAULTS) | {"pasted_test_cell", "late_a_day", "late_a_day_wrong", "not_a_notebook", "wrong_name",
+    students = set(FAULTS) | set(EXTRA_CELLS) | {"pasted_test_cell", "late_a_day", "late_a_day_wrong", "not_a_notebook", "wrong_name",
                               "never_submitted"}
     assert set(rows) == students, graded.stdout
     for s in students - {"not_a_notebook", "wrong_name", "never_submitted"}:
