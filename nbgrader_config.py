@@ -78,6 +78,12 @@ c.LatePenalty.zero_after_days = 0.0  # more than this many days late scores 0 (0
 # Release: strip outputs; never ship the instructor's solutions or hidden tests.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
+# Written answers (markdown cells graded by hand): the rubric sits in the locked question cell above the
+# answer, between "### BEGIN MARK SCHEME" and "### END MARK SCHEME". The release strips it; autograding
+# restores the locked cell from the gradebook, so formgrader shows the rubric right above the student's
+# answer. nbgrader only expects mark schemes in "task" cells: allow them in locked question cells.
+c.ClearMarkScheme.enforce_metadata = False
+
 # --- Sandbox and judge (docs/grading-security.md) ---------------------------
 # Student code never runs as the instructor: nbgrader's kernel runs in a
 # bubblewrap sandbox (no course files, no secrets, no network, no child

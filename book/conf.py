@@ -3,7 +3,8 @@
 Built by ``book/build.py``, which stages the notebooks and runs sphinx-build with this
 folder as the configuration directory. Everything the build needs is installed by
 ``pip install -e '.[book]'`` (Sphinx, MyST-NB, the Sphinx Book Theme, which bundles its own
-CSS, JavaScript and fonts): the build reads nothing from the network.
+CSS, JavaScript and fonts): the build reads nothing from the network. Read online, the
+pages load MathJax from its CDN to typeset the formulas (Sphinx's default).
 """
 project = "Batch Normalization, from scratch to practice"
 author = "the course authors"
@@ -38,7 +39,7 @@ html_theme_options = {
     "home_page_in_toc": True,
 }
 html_last_updated_fmt = ""
-html_copy_source = True   # the executed notebooks, downloadable from each page
+html_copy_source = True   # each page offers its notebook (without outputs) for download
 
 # An interactive view, run without a front end, leaves only its Python repr
 # ("VBox(children=(FloatSlider(...") as text: say what it is instead.
@@ -46,7 +47,7 @@ import re as _re
 
 from docutils import nodes as _nodes
 
-_WIDGET_REPR = _re.compile(r"^(VBox|HBox|Box|GridBox|Tab|Accordion|Output|interactive)\(")
+_WIDGET_REPR = _re.compile(r"^(VBox|HBox|Box|GridBox|Tab|Accordion|Output|Canvas|interactive)\(")  # Canvas: ipympl
 _VIEW_NOTE = ("Interactive view: its controls need a running kernel. Open this notebook "
               "with make lab to move them.")
 

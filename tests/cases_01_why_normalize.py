@@ -3,7 +3,7 @@
 Same names as every ``cases_<assignment>.py`` (see cases_02_forward.py). Edits
 replace cells of the instructor's solution by ``grade_id``; a mistake lists
 the edits, a phrase its diagnosis must contain, and exactly the test cells
-that lose their points (the four exercises are independent of each other).
+that lose their points (the three exercises are independent of each other; the prediction of Section 5 is a written answer graded by hand).
 """
 import numpy as np
 
@@ -140,12 +140,6 @@ MISTAKES = {
     "calls_reference": (
         {"saturation_fraction": "from bn_helpers.diagnostics import saturation_fraction\n"},
         "reference code", ("test_saturation_fraction_hidden",)),
-    "wrong_prediction": (
-        {"prediction_ics": "def prediction_ics():\n    return 'a'\n"},
-        "measured", ("test_prediction_ics_hidden",)),
-    "not_a_letter": (
-        {"prediction_ics": "def prediction_ics():\n    return 'noisy BN trains well'\n"},
-        "one of", ("test_prediction_ics", "test_prediction_ics_hidden")),
 }
 
 
@@ -171,7 +165,6 @@ ALTERNATIVES = {
             "def saturation_fraction(a, threshold=0.97):\n"
             "    a = np.asarray(a)\n"
             "    return np.count_nonzero((a > threshold) | (a < -threshold)) / a.size\n"),
-        "prediction_ics": "def prediction_ics():\n    return ' B '\n",
     },
     "copy, boolean index and tuples": {
         "standardize": (
@@ -182,7 +175,6 @@ ALTERNATIVES = {
             "    return Z / s\n"),
         "layer_stats": "def layer_stats(activations):\n    return list(map(lambda a: (np.mean(a), np.std(a)), activations))\n",
         "saturation_fraction": "def saturation_fraction(a, threshold=0.97):\n    return (abs(a) > threshold).mean()\n",
-        "prediction_ics": "def prediction_ics():\n    return '(b)'\n",
     },
 }
 

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from bn_helpers import nn
-from bn_helpers.checks import why_normalize as checks01
 from bn_helpers.data import load_digits_split, rounding_noise
 from bn_helpers.diagnostics import saturation_fraction
 from bn_helpers.experiments import why_normalize as E
@@ -250,8 +249,6 @@ def test_noisy_bn_trains_about_as_well_as_bn(runs):
         assert np.all(np.abs(acc - bn) < 0.03)           # 0.008 apart at most
         assert np.all(acc > without + 0.15)              # +0.22 at least
     assert noisy["step"][-1] == 200
-    # the graded prediction is the outcome measured in every variant
-    assert checks01.ICS_ANSWER == "b"
 
 
 def test_the_noise_moves_distributions_more_than_training_without_bn(runs):

@@ -267,31 +267,6 @@ def test_percentiles_of_one_unit_from_start_with_a_legend(ax):
         plots.plot_percentiles(ax, [0, 10], pct, title="p")
 
 
-def test_seed_curves_draw_mean_and_min_max_band(ax):
-    x = np.arange(4.0)
-    runs = np.array([[0.1, 0.5, 0.9, 0.95], [0.1, 0.7, 0.92, 0.97], [0.1, 0.6, 0.91, 0.96]])
-    plots.plot_seed_curves(ax, x, {"with BN": runs, "noisy BN (n = 1)": runs - 0.01}, xlabel="step",
-                           ylabel="accuracy", title="t")
-    line = ax.get_lines()[0]
-    np.testing.assert_allclose(line.get_ydata(), runs.mean(axis=0))
-    assert [line.get_color() for line in ax.get_lines()] == ["tab:blue", "tab:purple"]
-    band = ax.collections[0].get_paths()[0].vertices[:, 1]
-    assert np.isclose(band.max(), 0.97) and np.isclose(band.min(), 0.1)
-    assert "3 seeds" in ax.get_legend().get_title().get_text() and _labelled(ax)
-
-
-def test_seed_curves_reject_bad_input(ax):
-    kw = dict(xlabel="a", ylabel="b", title="c")
-    with pytest.raises(ValueError, match="columns"):
-        plots.plot_seed_curves(ax, [0, 1, 2], {"with BN": np.zeros((2, 2))}, **kw)
-    with pytest.raises(ValueError, match="at least one"):
-        plots.plot_seed_curves(ax, [0, 1], {}, **kw)
-    with pytest.raises(ValueError, match="empty"):
-        plots.plot_seed_curves(ax, [0, 1], {"s": np.zeros((2, 2))}, xlabel="", ylabel="b", title="c")
-    with pytest.raises(ValueError, match="2-D"):
-        plots.plot_seed_curves(ax, [0, 1], {"s": np.zeros(2)}, **kw)
-
-
 def test_unit_drift_boxes_every_unit_and_dots_every_seed(ax):
     rng = np.random.default_rng(0)
     drifts = {"without BN": rng.random((5, 3, 100)) + 1, "with BN": rng.random((5, 3, 100)) * 0.5}

@@ -24,7 +24,7 @@ from ._common import TIME_BUDGET
 from .forward import batch_mean, batch_variance, batchnorm_forward, undo_params
 from .train_eval import BatchNorm1d, keras_to_torch_momentum
 from .backward import batchnorm_backward, batchnorm_backward_compact
-from .why_normalize import layer_stats, prediction_ics, saturation_fraction, standardize
+from .why_normalize import layer_stats, saturation_fraction, standardize
 from .variants import batch_renorm_forward, groupnorm_forward, instancenorm_forward, layernorm_forward, spatial_batchnorm_forward
 from .in_practice import fold_batchnorm, merge_batch_stats
 from .beyond import normalize_backward, rmsnorm_backward, rmsnorm_forward
@@ -105,10 +105,10 @@ def _public(check):
 
 for _name in ("batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "BatchNorm1d",
               "keras_to_torch_momentum", "batchnorm_backward", "batchnorm_backward_compact", "layer_stats",
-              "prediction_ics", "saturation_fraction", "standardize", "batch_renorm_forward", "groupnorm_forward",
+              "saturation_fraction", "standardize", "batch_renorm_forward", "groupnorm_forward",
               "instancenorm_forward", "layernorm_forward", "spatial_batchnorm_forward", "fold_batchnorm",
               "merge_batch_stats", "normalize_backward", "rmsnorm_forward", "rmsnorm_backward"):
     globals()[_name] = _public(globals()[_name])
 del _name
 
-__all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact", "BatchNorm1d", "keras_to_torch_momentum", "TIME_BUDGET", "standardize", "layer_stats", "saturation_fraction", "prediction_ics", "spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward", "groupnorm_forward", "batch_renorm_forward", "fold_batchnorm", "merge_batch_stats", "normalize_backward", "rmsnorm_forward", "rmsnorm_backward"]
+__all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact", "BatchNorm1d", "keras_to_torch_momentum", "TIME_BUDGET", "standardize", "layer_stats", "saturation_fraction", "spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward", "groupnorm_forward", "batch_renorm_forward", "fold_batchnorm", "merge_batch_stats", "normalize_backward", "rmsnorm_forward", "rmsnorm_backward"]

@@ -3,7 +3,8 @@
 Every helper draws on axes it is given and returns them, labelled and titled.
 Conditions ("with BN", "without BN", "noisy BN") take their colours from
 :func:`bn_helpers.plots.style.condition_color`; a quantity measured over
-several seeds is drawn as its mean (line) and its min-max over the seeds (band).
+several seeds is drawn as its mean (line) and its min-max over the seeds (band),
+as :func:`bn_helpers.plots.basic.plot_seed_bands` draws training curves.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from numpy.typing import ArrayLike
 from .._validate import as_float_array
 from .style import condition_color
 
-__all__ = ["plot_loss_contours", "plot_layer_flow", "plot_percentiles", "plot_seed_curves", "plot_unit_drift"]
+__all__ = ["plot_loss_contours", "plot_layer_flow", "plot_percentiles", "plot_unit_drift"]
 
 _PLAIN = FuncFormatter(lambda v, _: f"{v:g}")
 
@@ -230,54 +231,6 @@ def plot_percentiles(ax: Axes, step: ArrayLike, percentiles: ArrayLike, *, title
     ax.set(xlabel="training step", ylabel="input to the last sigmoid", title=title)
     ax.margins(y=0.25)                                   # room for the legend above the curves
     ax.legend(fontsize="small", loc="upper center", ncols=len(q))
-    return ax
-
-
-def plot_seed_curves(ax: Axes, x: ArrayLike, curves: Mapping[str, ArrayLike], *, xlabel: str, ylabel: str,
-                     title: str, logy: bool = False) -> Axes:
-    """One curve per condition measured over several seeds: the mean (line) and the min-max (band).
-
-    Parameters
-    ----------
-    ax : matplotlib.axes.Axes
-    x : array_like, shape (K,)
-    curves : mapping of str to array_like, each (S, K)
-        Condition label (coloured by :func:`~bn_helpers.plots.style.condition_color`)
-        to one row per seed.
-    xlabel, ylabel, title : str
-        Must not be empty.
-    logy : bool, default False
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Raises
-    ------
-    ValueError
-        If ``curves`` is empty, a label is empty, a curve is not (S, K), or a
-        label or axis name is empty.
-    """
-    x = as_float_array(x, "x", (1,))
-    if not curves:
-        raise ValueError("curves must hold at least one named (S, K) array")
-    if not (xlabel and ylabel and title):
-        raise ValueError("xlabel, ylabel and title must not be empty")
-    n_seeds = 0
-    for label, values in curves.items():
-        if not label:
-            raise ValueError("every curve needs a non-empty label")
-        v = as_float_array(values, f"curves[{label!r}]", (2,), layout="(S, K): one row per seed")
-        if v.shape[1] != len(x):
-            raise ValueError(f"curves[{label!r}] must have {len(x)} columns like x; got shape {v.shape}")
-        colour = condition_color(label)
-        ax.fill_between(x, v.min(axis=0), v.max(axis=0), color=colour, alpha=0.25, linewidth=0)
-        ax.plot(x, v.mean(axis=0), color=colour, label=label)
-        n_seeds = max(n_seeds, len(v))
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-    if logy:
-        ax.set_yscale("log")
-    ax.legend(fontsize="small", title=f"mean; band: min–max over {n_seeds} seeds", title_fontsize="small")
     return ax
 
 

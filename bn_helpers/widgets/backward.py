@@ -16,13 +16,13 @@ from __future__ import annotations
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython import get_ipython
 from IPython.display import display
 from numpy.typing import NDArray
 
 from ..experiments.backward import gradient_flow
 from ..plots import plot_gradient_flow
 from ..plots.style import condition_color
+from ._live import FigurePane
 
 __all__ = ["SEED_ILLUSTRATION", "gradient_flow_curves", "GradientFlowView"]
 
@@ -96,28 +96,46 @@ class GradientFlowView:
         self.show_seed = widgets.Checkbox(value=False, description="show the seed's illustration")
         self.fig, self.ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
         plt.close(self.fig)
-        self.out = widgets.Output()
+        self.pane = FigurePane(self.fig)
+        self.out = self.pane.out
         controls = (self.activation, self.gain, self.show_seed)
-        self.widget = widgets.VBox([widgets.HBox(controls), self.out])
+        self.widget = widgets.VBox([widgets.HBox(controls), self.pane.widget])
+        self._measured = None   # the two measured lines, once drawn
+        self._seed_lines = []   # the seed's illustration, while shown
         for c in controls:
             c.observe(self._on_change, names="value")
         self.update()
 
+    def _title(self) -> str:
+        return (f"{self.depth}×100 {self.activation.value} net at init, "
+                f"init std {self.gain.value:.2g}/√fan_in")
+
     def update(self) -> None:
-        """Measure again with the current controls and redraw."""
+        """Measure again with the current controls and update the lines in place."""
         self.state = gradient_flow_curves(self.activation.value, self.gain.value, self.depth, self.seed)
-        self.ax.clear()
-        plot_gradient_flow(self.ax, {f"{k} (measured)": v for k, v in self.state.items()}, title=(
-            f"{self.depth}×100 {self.activation.value} net at init, init std {self.gain.value:.2g}/√fan_in"))
-        if self.show_seed.value:
+        series = {f"{k} (measured)": v for k, v in self.state.items()}
+        if self._measured is None:
+            plot_gradient_flow(self.ax, series, title=self._title())
+            self._measured = {ln.get_label(): ln for ln in self.ax.get_lines()}
+        else:  # the same lines, new data (relative to the output layer, as plot_gradient_flow draws them)
+            for label, values in series.items():
+                values = np.asarray(values, dtype=np.float64)
+                self._measured[label].set_ydata(np.maximum(values / values[-1], 1e-300))
+            self.ax.set_title(self._title())
+            self.ax.relim()
+            self.ax.autoscale_view()
+        if self.show_seed.value and not self._seed_lines:
             for label in ("without BN", "with BN"):
-                self.ax.semilogy(SEED_ILLUSTRATION["layers"], SEED_ILLUSTRATION[label], linestyle="--",
-                                 color=condition_color(label), alpha=0.6, label=f"{label} (seed's illustration)")
+                self._seed_lines += self.ax.semilogy(
+                    SEED_ILLUSTRATION["layers"], SEED_ILLUSTRATION[label], linestyle="--",
+                    color=condition_color(label), alpha=0.6, label=f"{label} (seed's illustration)")
             self.ax.legend(fontsize=8)
-        if get_ipython() is not None:
-            with self.out:
-                self.out.clear_output(wait=True)
-                display(self.fig)
+        elif not self.show_seed.value and self._seed_lines:
+            for line in self._seed_lines:
+                line.remove()
+            self._seed_lines = []
+            self.ax.legend(fontsize=9)
+        self.pane.show()
 
     def _on_change(self, change) -> None:
         self.update()

@@ -19,13 +19,14 @@ from typing import NamedTuple
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython import get_ipython
 from IPython.display import display
 from numpy.typing import ArrayLike, NDArray
 
 from ..data import WORKED_BATCH, WORKED_BETA, WORKED_GAMMA
 from ..numerics import batchnorm_forward
 from ..plots import plot_clouds
+from ..plots.basic import _auto_lim, _stats
+from ._live import FigurePane
 
 __all__ = ["scatter_clouds", "ScatterView", "parse_batch", "Step", "step_by_step", "steps_to_html",
            "StepByStepView"]
@@ -125,24 +126,30 @@ class ScatterView:
         self.beta = _slider(widgets.FloatSlider, "β (beta)", 0.0, -3.0, 3.0, 0.1)
         sliders = (self.shift, self.scale, self.batch_size, self.gamma, self.beta)
         self.fig, self.axes = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
-        plt.close(self.fig)  # shown through the Output only, not again by the inline backend
-        self.out = widgets.Output()
-        self.widget = widgets.VBox([widgets.HBox(sliders[:3]), widgets.HBox(sliders[3:]), self.out])
+        plt.close(self.fig)  # shown through the pane only, not again by the inline backend
+        self.pane = FigurePane(self.fig)
+        self.out = self.pane.out
+        self.widget = widgets.VBox([widgets.HBox(sliders[:3]), widgets.HBox(sliders[3:]), self.pane.widget])
+        self._clouds = None  # the two scatter collections, once drawn
         for s in sliders:
             s.observe(self._on_change, names="value")
         self.update()
 
     def update(self) -> None:
-        """Recompute :attr:`state` from the sliders and redraw the figure."""
+        """Recompute :attr:`state` from the sliders and update the figure's artists in place."""
         self.state = scatter_clouds(self.shift.value, self.scale.value, self.batch_size.value,
                                     self.gamma.value, self.beta.value, seed=self.seed)
-        for ax in self.axes:
-            ax.clear()
-        plot_clouds(*self.axes, self.state["x"], self.state["y"])
-        if get_ipython() is not None:  # in plain Python there is no front end to show it in
-            with self.out:
-                self.out.clear_output(wait=True)
-                display(self.fig)
+        x, y = self.state["x"], self.state["y"]
+        if self._clouds is None:
+            plot_clouds(*self.axes, x, y)
+            self._clouds = [ax.collections[-1] for ax in self.axes]
+        else:  # the same artists, new data: no new figure, no new axes
+            lim = _auto_lim(x, y)
+            for ax, cloud, points, name in zip(self.axes, self._clouds, (x, y), ("Input", "After BatchNorm")):
+                cloud.set_offsets(points)
+                ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
+                ax.set_title(f"{name}\n{_stats(points)}", fontsize=11)
+        self.pane.show()
 
     def _on_change(self, change) -> None:
         self.update()

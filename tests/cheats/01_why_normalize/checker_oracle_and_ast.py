@@ -17,6 +17,3 @@ def layer_stats(activations):
 # %% [saturation_fraction]
 def saturation_fraction(a, threshold=0.97):
     return 0.5
-# %% [prediction_ics]
-def prediction_ics():
-    return "a"

@@ -1,5 +1,5 @@
-# about: correct, written differently: np.divide with where=, a loop for the stats, a count / size, "B"
-# expected: 15
+# about: correct, written differently: np.divide with where=, a loop for the stats, a count / size
+# expected: 12
 # %% [standardize]
 def standardize(X):
     centered = X - np.mean(X, axis=0)
@@ -17,6 +17,3 @@ def layer_stats(activations):
 def saturation_fraction(a, threshold=0.97):
     a = np.asarray(a)
     return np.count_nonzero(np.abs(a) > threshold) / a.size
-# %% [prediction_ics]
-def prediction_ics():
-    return "B"

@@ -1,5 +1,5 @@
 # about: the typical mistake: the sample std (ddof=1, as pandas' .std() does) in standardize and layer_stats
-# expected: 7
+# expected: 4
 # %% [standardize]
 def standardize(X):
     std = X.std(axis=0, ddof=1)
@@ -11,6 +11,3 @@ def layer_stats(activations):
 # %% [saturation_fraction]
 def saturation_fraction(a, threshold=0.97):
     return float(np.mean(np.abs(a) > threshold))
-# %% [prediction_ics]
-def prediction_ics():
-    return "b"

@@ -1,5 +1,5 @@
-# about: rewrote every test cell to `assert True`; her saturation_fraction uses >=, and she predicted (c)
-# expected: 9
+# about: rewrote every test cell to `assert True`; her saturation_fraction uses >=
+# expected: 8
 # %% [standardize]
 def standardize(X):
     std = X.std(axis=0)
@@ -11,9 +11,6 @@ def layer_stats(activations):
 # %% [saturation_fraction]
 def saturation_fraction(a, threshold=0.97):
     return float(np.mean(np.abs(a) >= threshold))
-# %% [prediction_ics]
-def prediction_ics():
-    return "c"
 # %% [test_standardize]
 assert True
 # %% [test_standardize_hidden]
@@ -25,8 +22,4 @@ assert True
 # %% [test_saturation_fraction]
 assert True
 # %% [test_saturation_fraction_hidden]
-assert True
-# %% [test_prediction_ics]
-assert True
-# %% [test_prediction_ics_hidden]
 assert True

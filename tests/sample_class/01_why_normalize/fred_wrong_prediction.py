@@ -1,6 +1,5 @@
-# about: correct code, but predicted (a): that noisy batch norm would train about like no batch norm
-# expected: 13
+# about: correct code; his written prediction is (a), justified by internal covariate shift: graded by hand with the rubric (autograding gives it 0 until then)
+# expected: 12
 # base: solution
-# %% [prediction_ics]
-def prediction_ics():
-    return "a"
+# %% [written_ics_prediction]
+**(a)** I expect noisy BN to train about like the network without BN. Ioffe & Szegedy say batch norm helps because it keeps the input distribution of each layer stable. The noise here changes the mean and the spread of every sigmoid's input at every step, by more than the drift we measured without BN in Section 4, so the next layer has to keep re-adapting, exactly the problem BN was meant to remove. If I am wrong and noisy BN trains as well as BN, stable distributions cannot be what this network needs from BN.

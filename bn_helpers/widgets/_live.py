@@ -1,0 +1,86 @@
+"""Where a view's figure is shown: live (ipympl) when the front end can, a PNG otherwise.
+
+A view draws into one Matplotlib figure and updates its artists in place.
+:class:`FigurePane` shows that figure:
+
+* **live**, in JupyterLab or Notebook 7 with ipympl's front end: the figure's
+  canvas is an ipympl ``Canvas`` widget, and a redraw is
+  ``fig.canvas.draw_idle()``, which sends only the changed pixels to the
+  browser (tens of milliseconds, not a new PNG through an Output widget);
+* **static** everywhere else (nbclient and nbconvert runs, the tests, the
+  book, a front end without ipympl): a PNG in an ``ipywidgets.Output``, as
+  before.
+
+Which one is decided by the front end itself, with no setting: ipympl's
+front end sends the message ``{"type": "initialized"}`` as soon as it holds
+the canvas, and only then does the pane swap the PNG for the live canvas.
+Without that message (no browser, or no ipympl in it) the PNG stays. The
+notebook's own backend (``%matplotlib inline``) is left as it is.
+"""
+from __future__ import annotations
+
+import ipywidgets as widgets
+from IPython import get_ipython
+from IPython.display import display
+from matplotlib.figure import Figure
+
+__all__ = ["FigurePane"]
+
+
+class FigurePane:
+    """Shows ``fig`` in :attr:`widget`: a PNG until ipympl's front end answers, then the live canvas.
+
+    Attributes
+    ----------
+    fig : matplotlib.figure.Figure
+    widget : ipywidgets.Box
+        Put this in the view's layout; its one child is :attr:`out` (static)
+        or :attr:`canvas` (live).
+    out : ipywidgets.Output
+        The static PNG.
+    canvas : ipympl Canvas or None
+        None where ipympl is not installed.
+    live : bool
+        True once the front end has shown the canvas; :meth:`show` then
+        only asks for a redraw.
+    redraws : int
+        How many times :meth:`show` sent the figure (PNG or live redraw).
+    """
+
+    def __init__(self, fig: Figure):
+        self.fig = fig
+        self.out = widgets.Output()
+        self.widget = widgets.Box([self.out])
+        self.canvas = None
+        self.live = False
+        self.redraws = 0
+        try:
+            from ipympl.backend_nbagg import Canvas, FigureManager
+        except ImportError:  # no ipympl: the static PNG only
+            return
+        canvas = Canvas(fig)  # becomes fig.canvas (Agg-based: the PNG path still works)
+        canvas.header_visible = canvas.footer_visible = False
+        canvas.toolbar_visible = False
+        canvas.resizable = False
+        canvas.capture_scroll = False
+        self.manager = FigureManager(canvas, num=id(self))
+        canvas.on_msg(self._on_message)
+        self.canvas = canvas
+
+    def _on_message(self, _widget, content, _buffers) -> None:
+        if content.get("type") == "initialized" and not self.live:
+            self.live = True
+            self.widget.children = (self.canvas,)
+            self.out.clear_output()
+            self.canvas.draw_idle()
+
+    def show(self) -> None:
+        """Show the figure's current state: a live redraw, or a new PNG (only inside IPython)."""
+        if self.live:
+            self.redraws += 1
+            self.fig.canvas.draw_idle()
+        elif get_ipython() is not None:  # in plain Python there is no front end to show it in
+            self.redraws += 1
+            with self.out:
+                self.out.clear_output(wait=True)
+                display(self.fig)
