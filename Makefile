@@ -66,11 +66,12 @@ instructor: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
-## make release: regenerate notebooks/ (student release) from solutions/ (nbgrader source)
+## make release: regenerate notebooks/ (student release) from solutions/ (nbgrader source);
+##               a failing assignment changes nothing (never deletes the committed release)
 release: $(STAMP)
 	for dir in solutions/*/; do \
 		name=$$(basename $$dir); \
-		$(BIN)/nbgrader generate_assignment $$name --no-db --force || exit 1; \
+		$(BIN)/python -m bn_helpers.grading generate_assignment $$name --no-db || exit 1; \
 	done
 
 ## make demo: the instructor pipeline (autograde, feedback, grade table) on the sample class

@@ -277,6 +277,8 @@ def _measure_view(page, view) -> tuple[str, list[tuple[str, float]]]:
             assert after != before, f"{label} ({kind}, move {k + 1}): the view did not change"
             _assert_no_dialog(page, f"after moving {label}")
             samples.append((label, ms))
+            if os.environ.get("BN_BROWSER_VERBOSE"):
+                print(f"  {label} ({kind}, {mode}) move {k + 1}: {ms:.1f} ms", flush=True)
     return mode, samples
 
 

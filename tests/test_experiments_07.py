@@ -68,3 +68,29 @@ def test_four_variants_from_one_backward_pass_gradcheck(seed):
                                       np.expand_dims(cache.inv_std, cache.axes), cache.axes).reshape(x.shape)
         numeric = numerical_gradient(lambda v: forward(v, gamma, beta, **extra)[0], x, dout)
         assert np.abs(dx - numeric).max() / np.abs(numeric).max() < 1e-6
+
+
+@pytest.mark.parametrize("seeds, noise", [((0, 1, 2, 3, 4), 0.0),            # the notebook's run
+                                          (tuple(range(5, 30)), 0.0),        # seeds it does not use
+                                          ((0, 1, 2, 3, 4), 1e-6),           # inputs perturbed at rounding level
+                                          (tuple(range(30, 40)), 1e-6)])
+def test_pre_ln_gradient_shrinks_with_depth_post_ln_does_not(seeds, noise):
+    """The notebook's placement claim: depth 64 over depth 2, per seed, pre-LN < 0.45 < post-LN."""
+    sweep = beyond.placement_sweep(seeds=seeds, noise=noise)
+    post = sweep["post-LN"][:, -1] / sweep["post-LN"][:, 0]
+    pre = sweep["pre-LN"][:, -1] / sweep["pre-LN"][:, 0]
+    assert pre.max() < 0.45 < post.min()
+    assert np.all(np.diff(sweep["pre-LN"].mean(axis=0)) < 0)  # the mean over seeds falls at every doubling
+
+
+def test_placement_inputs_are_checked_and_plot_is_labelled():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with pytest.raises(ValueError, match="placement"):
+        beyond.last_block_gradient(2, "middle")
+    fig, ax = plt.subplots()
+    assert beyond.plot_placement(ax, beyond.placement_sweep(depths=(2, 4), seeds=(0, 1))) is ax
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title() and len(ax.get_legend().get_texts()) == 2
+    plt.close(fig)

@@ -5,8 +5,8 @@ the prechecks, the table and the export, the judge's report, the duplicate-cell
 and replay helpers, the database URL. The slow test copies the working tree
 as a fresh clone would have it, and runs every command of the README's
 "For instructors" section there, on a class of faulty submissions: logging and
-stderr, a pasted test cell, a retry loop that swallows every timer, a loop that
-swallows interrupts, a kernel that dies, a file that is not a notebook, a
+stderr, a pasted test cell, a retry loop that swallows every timer, a cell
+that swallows interrupts, a cell that kills the kernel, a file that is not a notebook, a
 notebook under the wrong name, late work with and without a penalty, a student
 who handed in nothing, a resubmission; then it checks that the table, the
 export and the exit codes tell the truth for every student and that no
@@ -297,7 +297,10 @@ def _tool(clone: Path, *args: str, env: dict | None = None, timeout: float = 360
 
 
 def _rows(stdout: str) -> dict[str, str]:
-    return {ln.split()[0]: ln for ln in stdout.splitlines() if ln and not ln.startswith(" ") and len(ln.split()) > 6}
+    """The table's student lines, by student."""
+    statuses = {"graded", "ungradeable", "pending", "missing"}
+    return {ln.split()[0]: ln for ln in stdout.splitlines()
+            if not ln.startswith(" ") and len(ln.split()) > 6 and ln.split()[1] in statuses}
 
 
 SOL = grading.solution_code(ROOT, A)
@@ -360,6 +363,16 @@ def test_the_instructor_section_from_a_fresh_clone(tmp_path):
     plain = subprocess.run([str(Path(PY).parent / "nbgrader"), "generate_assignment", A, "--force"], cwd=clone,
                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(clone)})
     assert plain.returncode == 0, plain.stderr[-2000:]
+    assert {p: p.read_bytes() for p in committed} == committed
+    # `make release` runs this for each assignment: a broken source changes nothing, a good one regenerates.
+    source = clone / "solutions" / A / f"{A}.ipynb"
+    good = source.read_bytes()
+    source.write_text("{ broken")
+    broken = _tool(clone, "generate_assignment", A, "--no-db")
+    assert broken.returncode == 2 and "nothing was changed" in broken.stderr, broken.stderr
+    source.write_bytes(good)
+    release = _tool(clone, "generate_assignment", A, "--no-db")
+    assert release.returncode == 0 and "unchanged" in release.stdout, release.stdout + release.stderr
     assert {p: p.read_bytes() for p in committed} == committed
 
     # Step 2: collect by hand; enrol one more student who hands in nothing; a due date and a penalty.

@@ -130,6 +130,7 @@ def test_written_answers_have_a_rubric_and_a_model_answer_the_release_hides(assi
     assert header and float(header[1]) == total, "the intro's points must add up the graded cells"
 
 
+@pytest.mark.slow
 def test_rubric_survives_into_autograding_for_formgrader(tmp_path):
     """nbgrader itself, with the course's ClearMarkScheme setting: release without the rubric, autograded
     copy (what formgrader shows) with the rubric and the student's answer, never the model answer."""

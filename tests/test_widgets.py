@@ -294,3 +294,26 @@ def test_step_view_follows_gamma_and_beta():
     x_hat, y = view.steps[2].values, view.steps[3].values
     np.testing.assert_allclose(y, 2.0 * x_hat - 1.0)
     assert "y_1 = 2·0.70 + (-1) = 0.40" in view.html.value
+
+
+# --------------------------------------------------------------------------- live figure (ipympl)
+
+def test_scatter_view_is_a_png_until_the_front_end_answers_then_live_and_in_place():
+    pytest.importorskip("ipympl")
+    view = ScatterView()
+    pane = view.pane
+    assert pane.canvas is not None and view.fig.canvas is pane.canvas
+    assert not pane.live and pane.widget.children == (pane.out,)      # nbclient, tests, the book: the PNG
+    assert pane.widget in view.widget.children
+    clouds = [ax.collections[-1] for ax in view.axes]
+    pane._on_message(pane.canvas, {"type": "initialized"}, [])         # what ipympl's front end sends
+    assert pane.live and pane.widget.children == (pane.canvas,)
+    redraws = pane.redraws
+    view.shift.value = -1.0
+    view.batch_size.value = 80
+    assert pane.redraws == redraws + 2                                  # one draw_idle per move
+    assert [ax.collections[-1] for ax in view.axes] == clouds           # the same artists, new data
+    assert all(len(ax.collections) == 1 for ax in view.axes)
+    np.testing.assert_allclose(_offsets(view.axes[0]), view.state["x"])
+    assert len(_offsets(view.axes[1])) == 80
+    assert f"σ=({view.state['y_std'][0]:.2f}" in view.axes[1].get_title()

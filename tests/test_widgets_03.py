@@ -104,3 +104,26 @@ def test_gradient_flow_several_seeds_band_and_course_colours():
     np.testing.assert_allclose(lines[0].get_ydata(), np.sqrt([1e-6 * 2e-6, 1e-3 * 1e-3, 1.0]))  # geometric mean
     assert len(ax.collections) == 2 and "2 seeds" in lines[0].get_label()
     plt.close(fig)
+
+
+def test_live_view_updates_the_same_lines_in_place():
+    pytest.importorskip("ipympl")
+    view = GradientFlowView(depth=5)
+    pane = view.pane
+    assert not pane.live and pane.widget.children == (pane.out,)
+    pane._on_message(pane.canvas, {"type": "initialized"}, [])
+    assert pane.live and pane.widget.children == (pane.canvas,)
+    lines = _lines(view.ax)
+    view.activation.value = "relu"
+    view.gain.value = 2.0
+    assert _lines(view.ax) == lines                                     # no new lines, no cleared axes
+    expected = view.state["with BN"] / view.state["with BN"][-1]
+    np.testing.assert_allclose(lines["with BN (measured)"].get_ydata(), expected)
+    np.testing.assert_array_equal(view.state["without BN"], gradient_flow("relu", depth=5, gain=2.0))
+    lo, hi = view.ax.get_ylim()
+    ys = np.concatenate([ln.get_ydata() for ln in lines.values()])
+    assert lo <= ys.min() and ys.max() <= hi                            # the limits follow the data
+    assert "relu" in view.ax.get_title() and "2" in view.ax.get_title()
+    redraws = pane.redraws
+    view.show_seed.value = True
+    assert len(_lines(view.ax)) == 4 and pane.redraws == redraws + 1

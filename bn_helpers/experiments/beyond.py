@@ -1,4 +1,4 @@
-"""Figures and measurements of assignment 07_beyond_batchnorm: what RMSNorm keeps and drops.
+"""Figures and measurements of assignment 07_beyond_batchnorm: what RMSNorm keeps and drops; pre- vs post-LN.
 
 :func:`offset_sweep` adds a common offset ``c`` to one standardized row and
 records the mean and the standard deviation of the normalized row under layer
@@ -7,6 +7,14 @@ norm and under an RMSNorm forward (the student's or the reference). With
 RMSNorm gives mean ``c / sqrt(1 + c**2)`` and std ``1 / sqrt(1 + c**2)``
 (``mean(x**2) = 1 + c**2`` for a row of mean ``c`` and std 1), so a large
 offset squeezes the row toward the constant ``sign(c)``.
+
+:func:`placement_sweep` measures, at initialization, the norm of the gradient
+of the last block's output weights in a residual stack of ``depth`` blocks
+``F(x) = relu(x W1) W2``, with layer norm after each residual addition
+("post-LN", ``x <- LN(x + F(x))``) or inside the branch ("pre-LN",
+``x <- x + F(LN(x))``, and a final LN), as Xiong et al. (arXiv:2002.04745)
+analyse for transformers (here without attention): under pre-LN the last
+block's gradient shrinks as the depth grows, under post-LN it does not.
 """
 from __future__ import annotations
 
@@ -16,8 +24,10 @@ import numpy as np
 
 from .. import norms
 from ..plots.style import condition_color
+from ._threads import one_thread
 
-__all__ = ["offset_sweep", "rmsnorm_offset_formula", "plot_offset_sweep"]
+__all__ = ["offset_sweep", "rmsnorm_offset_formula", "plot_offset_sweep", "last_block_gradient", "placement_sweep",
+           "plot_placement"]
 
 
 def offset_sweep(rms_forward: Callable, offsets=None, d: int = 64, seed: int = 0) -> dict:
@@ -70,4 +80,85 @@ def plot_offset_sweep(ax, sweep: dict):
     ax.set_ylabel("statistic of the normalized row")
     ax.set_title("Layer norm re-centers, RMSNorm does not")
     ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def _ln_rows(x: np.ndarray, eps: float = 1e-5):
+    """Layer norm of each row without gamma and beta: (x_hat, inv_std with a size-1 last axis)."""
+    inv = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    return (x - x.mean(axis=1, keepdims=True)) * inv, inv
+
+
+def last_block_gradient(depth: int, placement: str, width: int = 32, batch: int = 64, seed: int = 0,
+                        noise: float = 0.0) -> float:
+    """Norm of dL/dW2 of the last block at initialization, ``L = sum(out * dout)`` with random ``dout``.
+
+    Parameters
+    ----------
+    depth : int
+        Number of residual blocks.
+    placement : {"post", "pre"}
+        Layer norm after the residual addition, or at the input of the branch (plus a final LN).
+    width, batch : int
+        Features and examples; weights are N(0, 1/width), inputs and ``dout`` standard normal.
+    seed : int
+        Seed of the inputs, ``dout`` and the weights.
+    noise : float
+        Relative perturbation of the inputs (the tests' rounding-level check).
+
+    Returns
+    -------
+    float, the Frobenius norm of the gradient of the last block's W2.
+    """
+    if placement not in ("post", "pre"):
+        raise ValueError(f"placement must be 'post' or 'pre'; got {placement!r}")
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, width))
+    dout = rng.standard_normal((batch, width))
+    if noise:
+        x = x * (1.0 + noise * np.random.default_rng(seed + 10_000).standard_normal(x.shape))
+    scale = np.sqrt(1.0 / width)
+    for _ in range(depth):
+        w1, w2 = rng.normal(0.0, scale, (width, width)), rng.normal(0.0, scale, (width, width))
+        if placement == "post":
+            a = np.maximum(x @ w1, 0.0)
+            x, inv = _ln_rows(x + a @ w2)
+        else:
+            a = np.maximum(_ln_rows(x)[0] @ w1, 0.0)
+            x = x + a @ w2
+    x_hat, inv = (x, inv) if placement == "post" else _ln_rows(x)
+    dx = norms.normalize_backward(dout, x_hat, inv, (1,))  # through the last LN: into the last block's output
+    return float(np.linalg.norm(a.T @ dx))
+
+
+def placement_sweep(depths=(2, 4, 8, 16, 32, 64), seeds=(0, 1, 2, 3, 4), noise: float = 0.0, **kwargs) -> dict:
+    """:func:`last_block_gradient` for every depth, seed and placement.
+
+    Returns
+    -------
+    dict with ``"depths"`` and, for ``"post-LN"`` and ``"pre-LN"``, an array (seeds, depths) of gradient norms.
+    """
+    out = {"depths": np.asarray(depths)}
+    with one_thread():
+        for label, placement in (("post-LN", "post"), ("pre-LN", "pre")):
+            out[label] = np.array([[last_block_gradient(d, placement, seed=s, noise=noise, **kwargs) for d in depths]
+                                   for s in seeds])
+    return out
+
+
+def plot_placement(ax, sweep: dict):
+    """Gradient norm of the last block against depth, mean over seeds with a min-max band; returns ``ax``."""
+    depths = sweep["depths"]
+    color = condition_color("layer norm")
+    for label, style in (("post-LN", "--"), ("pre-LN", "-")):
+        g = sweep[label]
+        ax.fill_between(depths, g.min(axis=0), g.max(axis=0), color=color, alpha=0.15 if style == "-" else 0.08)
+        ax.plot(depths, g.mean(axis=0), style, marker="o", color=color, lw=2,
+                label=f"{label} (mean and range over {len(g)} seeds)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("depth (residual blocks)")
+    ax.set_ylabel("norm of dL/dW2, last block")
+    ax.set_title("At initialization: the last block's gradient")
+    ax.legend(fontsize=8)
     return ax

@@ -254,7 +254,7 @@ def data_parallel_run(devices: int = 8, per_device: int = 4, steps: int = 300, l
     References
     ----------
     PyTorch documentation, ``torch.nn.SyncBatchNorm``; Wu & He, arXiv:1803.08494,
-    Section 2 (small per-device batches hurt BN).
+    Section 1 and Figure 1 (BN's error grows as the batch per GPU shrinks).
     """
     d = load_digits_split(seed=0)
     seeds = [int(s) for s in seeds]

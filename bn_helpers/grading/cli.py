@@ -2,7 +2,7 @@
 
 ::
 
-    python -m bn_helpers.grading generate_assignment 02_forward   # gradebook + release, never deletes
+    python -m bn_helpers.grading generate_assignment 02_forward [--no-db]   # gradebook + release, never deletes
     python -m bn_helpers.grading autograde 02_forward [--student S ...] [--force] [-j N]
     python -m bn_helpers.grading feedback 02_forward [--student S ...] [--force]
     python -m bn_helpers.grading report 02_forward
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("generate_assignment", help="record an assignment in the gradebook and update its release")
     q.add_argument("assignment")
+    q.add_argument("--no-db", action="store_true", help="only regenerate the release (make release)")
 
     q = sub.add_parser("autograde", help="autograde new, changed and failed submissions, in parallel")
     q.add_argument("assignment")
@@ -107,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         course = Course(args.course or _default_course())
         if args.step == "generate_assignment":
-            changed = pipeline.generate_assignment(course, args.assignment)
+            changed = pipeline.generate_assignment(course, args.assignment, no_db=args.no_db)
             where = course.release(args.assignment).relative_to(course.root)
-            print(f"{args.assignment}: in the gradebook; release {where}/ "
+            print(f"{args.assignment}: {'' if args.no_db else 'in the gradebook; '}release {where}/ "
                   + (f"updated ({', '.join(p.name for p in changed)})" if changed else "unchanged"))
             return 0
         if args.step == "db":

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
@@ -44,14 +43,16 @@ def _require_assignment(c: Course, assignment: str) -> None:
                                f"`python -m bn_helpers.grading generate_assignment {assignment}` first") from None
 
 
-def generate_assignment(course, assignment: str) -> list[Path]:
+def generate_assignment(course, assignment: str, no_db: bool = False) -> list[Path]:
     """Record ``assignment`` in the gradebook and bring its release up to date, never deleting a file.
 
     ``nbgrader generate_assignment --force`` deletes the release folder first
-    and, when it then fails (a database it cannot open, a missing driver), leaves
-    it deleted: ``notebooks/<assignment>/`` is committed. Here nbgrader writes
-    the release into a temporary folder; only when it succeeded are new or
-    changed files copied over the release. Returns the files that changed.
+    and, when it then fails (a database it cannot open, a missing driver, a
+    broken source notebook), leaves it deleted: ``notebooks/<assignment>/`` is
+    committed. Here nbgrader writes the release into a temporary folder; only
+    when it succeeded are new or changed files copied over the release.
+    ``no_db`` only regenerates the release (``make release``). Returns the
+    files that changed.
 
     Raises
     ------
@@ -62,10 +63,11 @@ def generate_assignment(course, assignment: str) -> list[Path]:
     source = c.source(assignment)
     if not source.is_dir():
         raise GradingError(f"no source folder {source}")
-    ensure_schema(c.db_url, c.course_id)
+    if not no_db:
+        ensure_schema(c.db_url, c.course_id)
     with tempfile.TemporaryDirectory(prefix="release-", dir=c.root / ".grading") as tmp:
         cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-               f"--CourseDirectory.release_directory={tmp}"]
+               f"--CourseDirectory.release_directory={tmp}"] + (["--no-db"] if no_db else [])
         runner_env = runner._env(1)
         proc = subprocess.run(cmd, cwd=c.root, capture_output=True, text=True, env=runner_env)
         built = Path(tmp) / assignment

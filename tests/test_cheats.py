@@ -1,0 +1,180 @@
+"""The cheat corpus (tests/cheats/) through real ``nbgrader autograde`` and ``generate_feedback``.
+
+Every cheat must score exactly what its code deserves (its header's
+``expected``), change nothing outside its own sandbox (the course's sources,
+release, configuration, every student's submission, the gradebook, the
+installed ``bn_helpers``, the grader's /tmp and home), and leak nothing into
+any feedback file: no secret from the grader's environment, no hidden test,
+no line of checker source, no instructor path. Two honest students frame each
+class: one graded before the cheats (full marks) and one after (a known
+mistake, partial marks), so a cheat that changed the checks or the gradebook
+for others shows.
+
+The courses run with ``c.Sandbox.mode = "require"``: without a working
+sandbox they refuse to grade rather than let the corpus loose on this
+machine.
+"""
+import ast
+import hashlib
+import html
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bn_helpers import grading
+from bn_helpers.sandbox import Sandbox
+from conftest import ROOT
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Sandbox().status()[0], reason="the cheat corpus needs the sandbox: "
+                                 + Sandbox().status()[1])]
+
+CHEATS = ROOT / "tests" / "cheats"
+SAMPLES = ROOT / "tests" / "sample_class"
+SECRET = "s3cr3t-GRADER-TOKEN-4f1d2c9e"
+DB_PASSWORD = "hunter2-db-password-7731"
+MARKER = "CHEAT-" + "MARKER"  # never written literally here
+SHARD_SIZE = 9
+
+
+def _cheats(assignment: str) -> list[Path]:
+    return sorted((CHEATS / assignment).glob("*.py"))
+
+
+def _shards() -> list[tuple[str, int]]:
+    out = []
+    for folder in sorted(p for p in CHEATS.iterdir() if p.is_dir()):
+        n = len(_cheats(folder.name))
+        out += [(folder.name, k) for k in range(0, n, SHARD_SIZE)]
+    return out
+
+
+def _honest(assignment: str) -> tuple[dict, tuple[str, dict, float]]:
+    """The solution (graded first) and a sample student's known mistake (graded last)."""
+    for path in sorted((SAMPLES / assignment).glob("*.py")):
+        edits, header = grading.read_sample(path)
+        if header.get("base") != "solution" and edits and 0 < float(header["expected"]):
+            if not any(gid.startswith("test_") for gid in edits):
+                return {}, (path.stem, edits, float(header["expected"]))
+    raise AssertionError(f"no sample student with a partial score in {assignment}")
+
+
+def _digest(paths: list[Path]) -> dict[str, str]:
+    out = {}
+    for root in paths:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for f in files:
+            out[str(f)] = hashlib.sha256(f.read_bytes()).hexdigest()
+    return out
+
+
+def _code_lines() -> set[str]:
+    """Statements of bn_helpers/checks (first lines, 25+ characters): source a feedback must never show."""
+    lines = set()
+    for path in (ROOT / "bn_helpers" / "checks").glob("*.py"):
+        text = path.read_text()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.Return, ast.Assign, ast.If, ast.For)):
+                first = text.splitlines()[node.lineno - 1].strip()
+                if len(first) >= 25 and not first.startswith(("'", '"', "f'", 'f"')):
+                    lines.add(first)
+    return lines
+
+
+def _hidden_lines(assignment: str) -> set[str]:
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    out = set()
+    for cell in nb.cells:
+        for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.S):
+            out.update(line.strip() for line in block.splitlines() if line.strip())
+    return out
+
+
+def _grade(tmp_path: Path, assignment: str, students: dict[str, dict]):
+    course = grading.new_course(tmp_path / "course", root=ROOT, names=[assignment])
+    db = course / ".grading" / "gradebook.db"
+    with open(course / "nbgrader_config.py", "a") as f:
+        f.write(f'\nc.Sandbox.mode = "require"\nc.CourseDirectory.db_url = "sqlite:///{db}"\n')
+    for name, edits in students.items():
+        grading.make_submission(course, assignment, name, edits)
+    guarded = [course / "solutions", course / "notebooks", course / "nbgrader_config.py",
+               course / ".grading" / "submitted"]
+    before = _digest(guarded)
+    env = dict(os.environ)
+    env.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+               NBGRADER_DB_URL=f"postgresql://grader:{DB_PASSWORD}@db.example:5432/batchnorm",
+               GRADER_API_TOKEN=SECRET, PGPASSWORD=DB_PASSWORD)
+    for step in ("autograde", "generate_feedback"):
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", step, assignment], cwd=course, env=env,
+                              capture_output=True, text=True, timeout=3600)
+        assert proc.returncode == 0, f"nbgrader {step} failed:\n{proc.stderr[-4000:]}"
+        if step == "autograde":
+            first = _scores(db, assignment)
+            time.sleep(5)  # room for a background process to act after grading
+    return course, first, _scores(db, assignment), before, _digest(guarded)
+
+
+def _scores(db: Path, assignment: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    assert db.exists(), "the gradebook is gone"
+    with Gradebook(f"sqlite:///{db}") as gb:
+        return {s.student_id: float(s.score) for s in gb.assignment_submissions(assignment)}
+
+
+@pytest.mark.parametrize("assignment, start", _shards())
+def test_cheats_score_what_their_code_deserves_and_touch_nothing(tmp_path, assignment, start):
+    cheats = _cheats(assignment)[start:start + SHARD_SIZE]
+    solution = grading.solution_code(ROOT, assignment)
+    _, (mistake, mistake_edits, mistake_score) = _honest(assignment)
+    full = sum(float(c.metadata["nbgrader"]["points"]) for c in nbformat.read(
+        ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade"))
+    students = {"aaa_honest_first": solution}
+    expected = {"aaa_honest_first": full}
+    for path in cheats:
+        edits, header = grading.read_sample(path)
+        name = f"cheat_{path.stem}"
+        students[name] = {**solution, **edits} if header.get("base") == "solution" else edits
+        expected[name] = float(header["expected"])
+    students[f"zzz_honest_{mistake}"] = mistake_edits
+    expected[f"zzz_honest_{mistake}"] = mistake_score
+    leftovers = [Path("/tmp") / "sitecustomize.py", Path.home() / ".ipython/profile_default/startup/00-cheat.py"]
+    leftovers_before = {p for p in leftovers if p.exists()}
+
+    course, scores, later, before, after = _grade(tmp_path, assignment, students)
+
+    wrong = {s: (scores.get(s), want) for s, want in expected.items() if scores.get(s) != want}
+    assert not wrong, f"student: (score, deserved) {wrong}"
+    assert later == scores, "the gradebook changed after grading ended"
+    assert after == before, f"changed: {sorted(k for k in before if after.get(k) != before[k])}"
+    for root in (ROOT / "bn_helpers", course / "solutions", course / "notebooks"):
+        hits = [p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".ipynb", ".json")
+                and MARKER in p.read_text(errors="replace")]
+        assert not hits, f"a cheat wrote into {hits}"
+    assert not list(Path("/tmp").glob(MARKER + "*")), "a cheat wrote into the grader's /tmp"
+    assert {p for p in leftovers if p.exists()} == leftovers_before, "a cheat planted files for later students"
+
+    secrets = [SECRET, DB_PASSWORD, str(course), str(ROOT), sys.prefix, str(Path.home()) + "/"]
+    hidden, code = _hidden_lines(assignment), _code_lines()
+    for student in students:
+        html_path = course / ".grading" / "feedback" / student / assignment / f"{assignment}.html"
+        assert html_path.exists(), f"no feedback for {student}"
+        raw = html_path.read_text()
+        text = html.unescape(re.sub(r"<[^>]+>", "", raw))
+        leaked = [s for s in secrets if s in raw or s in text]
+        assert not leaked, f"{student}'s feedback shows {leaked}"
+        assert "HIDDEN TESTS" not in text and not [h for h in hidden if h in text], f"{student}: hidden test"
+        own = "\n".join(c.source for c in nbformat.read(
+            course / ".grading" / "submitted" / student / assignment / f"{assignment}.ipynb", as_version=4).cells)
+        shown = [line for line in code if line in text and line not in own]
+        assert not shown, f"{student}'s feedback shows checker source: {shown[:3]}"
+        assert not (course / ".grading" / "feedback" / student / assignment / "judge.json").exists()
+        judge = (course / ".grading" / "autograded" / student / assignment / "judge.json").read_text()
+        assert '"sandboxed": true' in judge
