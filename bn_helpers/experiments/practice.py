@@ -177,7 +177,7 @@ def train_test_gap(net: StackedMLP, X, y, batch_sizes: Sequence[int] = (2, 4, 8,
     Returns
     -------
     dict
-        ``"batch_sizes"``; ``"eval_acc"`` (S,); ``"train_acc"`` (S, len(batch_sizes));
+        ``"batch_sizes"``; ``"ghost_of"``; ``"eval_acc"`` (S,); ``"train_acc"`` (S, len(batch_sizes));
         ``"gap"`` (S, len(batch_sizes)).
     """
     y = np.asarray(y)
@@ -192,7 +192,7 @@ def train_test_gap(net: StackedMLP, X, y, batch_sizes: Sequence[int] = (2, 4, 8,
                                     axis=1)
         train.append((logits.argmax(axis=2) == y[:logits.shape[1]]).mean(axis=1))
     train = np.array(train).T
-    return {"batch_sizes": list(batch_sizes), "eval_acc": eval_acc, "train_acc": train,
+    return {"batch_sizes": list(batch_sizes), "ghost_of": ghost_of, "eval_acc": eval_acc, "train_acc": train,
             "gap": eval_acc[:, None] - train}
 
 

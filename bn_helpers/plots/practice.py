@@ -94,9 +94,10 @@ def plot_train_test_gap(ax, gap: Mapping, ghost: Mapping | None = None):
     plot_seed_bands(ax, bs, {"with BN": gap["gap"]}, xlabel="normalization batch size B", logx=True,
                     ylabel="eval acc − train-mode acc", title="Train–test gap against the batch size")
     if ghost is not None:
-        ax.plot(bs, np.asarray(ghost["gap"]).mean(axis=0), "kx", ms=8,
-                label=f"ghost batches of B in batches of {ghost.get('ghost_of', max(bs))}")
+        ax.plot(ghost["batch_sizes"], np.asarray(ghost["gap"]).mean(axis=0), "kx", ms=8,
+                label=f"ghost batches of B in batches of {ghost['ghost_of']} (mean)")
         ax.legend()
+    ax.minorticks_off()
     ax.set_xticks(bs, [str(b) for b in bs])
     return ax
 
@@ -110,6 +111,6 @@ def plot_seed_points(ax, values: Mapping[str, ArrayLike], *, ylabel: str, title:
         ax.plot(np.full(v.shape, i) + np.linspace(-0.15, 0.15, len(v)), v, "o", color=colour,
                 label=f"{label}: {v.min():.2f}–{v.max():.2f}")
     ax.set_xticks(range(len(values)), list(values), fontsize=8)
-    ax.set(ylabel=ylabel, title=title, ylim=(0, 1))
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set(ylabel=ylabel, title=title, ylim=(0, 1.3), yticks=np.linspace(0, 1, 6))
+    ax.legend(fontsize=7, loc="upper center", ncol=min(len(values), 2))
     return ax
