@@ -64,7 +64,7 @@ instructor: $(STAMP)
 
 ## make test: install with the test extra and run the whole suite
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --durations=15
 
 ## make release: regenerate notebooks/ (student release) from solutions/ (nbgrader source);
 ##               a failing assignment changes nothing (never deletes the committed release)
