@@ -450,11 +450,34 @@ except ImportError:  # pragma: no cover
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute preprocessor with the kernel in the :class:`Sandbox`."""
+    """nbgrader's Execute preprocessor with the kernel in the :class:`Sandbox`, and a cap on each cell's output."""
+
+    max_output = Int(1_000_000, help="Characters of output kept per cell; the rest is dropped as it arrives."
+                     ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
+
+    def reset_execution_trackers(self) -> None:
+        super().reset_execution_trackers()
+        self._output_used: dict[int, int] = {}
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {}) if isinstance(msg, dict) else {}
+        size = len(str(content.get("text", ""))) + len(str(content.get("traceback", "")))
+        size += sum(len(str(v)) for v in (content.get("data") or {}).values())
+        used = self._output_used.get(cell_index, 0)
+        if used + size > self.max_output and msg.get("msg_type") != "error":
+            if used <= self.max_output:
+                from nbformat import NotebookNode
+
+                outs.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"\n[output truncated by the grader: over {self.max_output} characters]\n"))
+            self._output_used[cell_index] = self.max_output + 1
+            return None
+        self._output_used[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,6 +26,8 @@ import statistics
 import subprocess
 import tempfile
 import time
+import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -159,6 +161,27 @@ def browser():
 
 # --------------------------------------------------------------------------- helpers
 
+def _start_kernel(base: str, token: str, path: str) -> None:
+    """Start the notebook's session and kernel through the REST API and wait until the kernel answers.
+
+    JupyterLab then attaches to it; on a loaded machine this avoids its "Select Kernel" question and a
+    kernel restarted while it still starts.
+    """
+    def call(method, url, body=None):
+        req = urllib.request.Request(f"{base}{url}", method=method, data=json.dumps(body).encode() if body else None,
+                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read() or b"null")
+    session = call("POST", "/api/sessions", {"path": path, "name": Path(path).name, "type": "notebook",
+                                             "kernel": {"name": "python3"}})
+    deadline = time.time() + STARTUP
+    while time.time() < deadline:
+        if call("GET", f"/api/kernels/{session['kernel']['id']}")["execution_state"] == "idle":
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the kernel for {path} did not start in {STARTUP} s")
+
+
 def _assert_no_dialog(page, where: str) -> None:
     dialogs = page.locator(".jp-Dialog")
     if dialogs.count():
@@ -289,6 +312,7 @@ def test_views_follow_the_hand_in_a_real_browser(lab, browser, name, capsys):
     base, token = lab
     page = browser.new_page()
     try:
+        _start_kernel(base, token, f"{name}/{name}.ipynb")
         page.goto(f"{base}/lab/tree/{name}/{name}.ipynb?token={token}", wait_until="domcontentloaded")
         _run_all(page, name)
         # The student view: no instructor panel, no nbgrader menu.

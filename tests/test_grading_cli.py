@@ -28,6 +28,7 @@ import pytest
 
 from bn_helpers import grading
 from bn_helpers.grading import late, preprocessors, results, runner
+import cases_02_forward
 from conftest import ROOT
 
 A = "02_forward"
@@ -304,6 +305,23 @@ def _rows(stdout: str) -> dict[str, str]:
 
 
 SOL = grading.solution_code(ROOT, A)
+
+
+def _points() -> tuple[dict[str, float], float]:
+    """The autograded test cells' points, and the assignment's maximum (written answers included)."""
+    nb = nbformat.read(ROOT / "solutions" / A / f"{A}.ipynb", as_version=4)
+    graded = [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    return ({m["grade_id"]: float(m["points"]) for m in graded if not m.get("solution")},
+            sum(float(m["points"]) for m in graded))
+
+
+TESTS, MAX = _points()
+MISTAKE, _, MISTAKE_CELLS = cases_02_forward.MISTAKES["unbiased_variance"]
+FULL = sum(TESTS.values())  # correct code, written answers left as released (they score 0 until answered)
+
+
+def _g(x: float) -> str:
+    return f"{x:g}"
 FAULTS = {  # student: (cell edits on the solution, what the tool must say)
     "correct": {},
     "logs_warnings": {"batch_mean": "import logging\n\ndef batch_mean(x):\n    logging.warning('batch_mean called')\n"
@@ -337,9 +355,7 @@ def _fault_class(clone: Path) -> None:
     nb.cells[i + 1].id = "pasted-copy"
     nbformat.write(nb, pasted)
     grading.make_submission(clone, A, "late_a_day", SOL, timestamp="2025-03-15 23:59:00 UTC")
-    grading.make_submission(clone, A, "late_a_day_wrong", {**SOL, "batch_variance": "def batch_variance(x):\n"
-                                                           "    return x.var(axis=0, ddof=1)\n"},
-                            timestamp="2025-03-15 23:59:00 UTC")
+    grading.make_submission(clone, A, "late_a_day_wrong", {**SOL, **MISTAKE}, timestamp="2025-03-15 23:59:00 UTC")
     (sub / "not_a_notebook" / A).mkdir(parents=True)
     (sub / "not_a_notebook" / A / f"{A}.ipynb").write_text("{ this is not json")
     (sub / "wrong_name" / A).mkdir(parents=True)
@@ -394,29 +410,33 @@ def test_the_instructor_section_from_a_fresh_clone(tmp_path):
         assert " graded " in rows[s], (s, graded.stdout, graded.stderr[-3000:])
     for s in ("correct", "logs_warnings", "debug_stderr", "pasted_test_cell", "swallows_interrupt", "kills_kernel",
               "late_a_day"):
-        assert rows[s].split()[2:4] == ["20", "20"], (s, graded.stdout)
+        assert rows[s].split()[2:4] == [_g(FULL), _g(MAX)], (s, graded.stdout)
     assert "appears 2 times" in graded.stdout
-    assert rows["retry_loop"].split()[2] == "16", graded.stdout  # only undo_params' 4 points
+    undo = TESTS["test_undo_params"] + TESTS["test_undo_params_hidden"]
+    assert rows["retry_loop"].split()[2] == _g(FULL - undo), graded.stdout  # only undo_params' tests
     assert "ungradeable" in rows["not_a_notebook"] and "not a readable notebook" in rows["not_a_notebook"]
     assert "ungradeable" in rows["wrong_name"] and "my_notebook.ipynb" in rows["wrong_name"]
     assert "missing" in rows["never_submitted"]
     assert "NOT GRADED: not_a_notebook (ungradeable), wrong_name (ungradeable)" in graded.stdout
-    assert rows["late_a_day"].split()[4:7] == ["1d", "0", "20"], graded.stdout  # a day late, no penalty: full score
+    assert rows["late_a_day"].split()[4:7] == ["1d", "0", _g(FULL)], graded.stdout  # a day late, no penalty
 
     # A penalty, applied without regrading; the report and the export agree with the table.
     config.write_text(config.read_text() + "\nc.LatePenalty.per_day = 0.1\n")
     report = _tool(clone, "report", A)
     assert report.returncode == 1
     late_rows = _rows(report.stdout)
-    assert late_rows["late_a_day"].split()[4:7] == ["1d", "2", "18"], report.stdout
-    assert late_rows["late_a_day_wrong"].split()[2:7] == ["4", "20", "1d", "0.4", "3.6"] and late_rows["correct"].split()[4:7] == ["-", "0", "20"]
+    assert late_rows["late_a_day"].split()[4:7] == ["1d", _g(0.1 * FULL), _g(0.9 * FULL)], report.stdout
+    wrong = FULL - sum(TESTS[g] for g in MISTAKE_CELLS)
+    assert late_rows["late_a_day_wrong"].split()[2:7] == [_g(wrong), _g(MAX), "1d", _g(0.1 * wrong), _g(0.9 * wrong)] and late_rows["correct"].split()[4:7] == ["-", "0", "20"]
     export = _tool(clone, "export")
     assert export.returncode == 1 and (clone / ".grading" / "grades.csv").exists()
     out = {r["student_id"]: r for r in csv.DictReader((clone / ".grading" / "grades.csv").open())}
     assert set(out) == students
     assert (out["late_a_day"]["status"], out["late_a_day"]["raw_score"], out["late_a_day"]["late_penalty"],
-            out["late_a_day"]["score"], out["late_a_day"]["days_late"]) == ("graded", "20", "2", "18", "1")
-    assert out["correct"]["score"] == "20" and out["correct"]["late_penalty"] == "0"
+            out["late_a_day"]["score"], out["late_a_day"]["days_late"]) == (
+        "graded", _g(FULL), _g(0.1 * FULL), _g(0.9 * FULL), "1")
+    assert out["correct"]["score"] == _g(FULL) and out["correct"]["late_penalty"] == "0"
+    assert out["correct"]["max_score"] == _g(MAX)
     assert out["not_a_notebook"]["status"] == "ungradeable" and out["not_a_notebook"]["score"] == ""
     assert out["never_submitted"]["status"] == "missing" and out["never_submitted"]["score"] == "0"
     assert out["never_submitted"]["last_name"] == "Absent"
@@ -434,7 +454,7 @@ def test_the_instructor_section_from_a_fresh_clone(tmp_path):
     assert regraded.returncode == 0, regraded.stdout + regraded.stderr[-3000:]
     after = {s: json.loads((state / f"{s}.json").read_text())["graded_at"] for s in before}
     assert after["correct"] == before["correct"] and after["late_a_day_wrong"] != before["late_a_day_wrong"]
-    assert _rows(regraded.stdout)["late_a_day_wrong"].split()[2] == "20"
+    assert _rows(regraded.stdout)["late_a_day_wrong"].split()[2] == _g(FULL)
     forced = _tool(clone, "autograde", A, "--student", "correct", "--force")
     assert forced.returncode == 0
     assert json.loads((state / "correct.json").read_text())["graded_at"] != before["correct"]

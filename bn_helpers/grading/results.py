@@ -170,12 +170,21 @@ def _cells(course: Course, sub, student: str, assignment: str) -> tuple[list[Cel
             except Exception as exc:  # noqa: BLE001 - a damaged file is reported, not fatal
                 notes.append(f"autograded notebook unreadable: {exc}")
         for grade in sorted(nb_sub.grades, key=lambda g: (order.get(g.name, 10 ** 6), g.name)):
-            if grade.score is None:
+            top = float(grade.max_score)
+            if grade.needs_manual_grade:
                 manual = True
-                cells.append(CellResult(grade.name, None, float(grade.max_score), "to be graded by hand"))
+                cells.append(CellResult(grade.name, None, top, "to be graded by hand"))
                 continue
-            msg = _failure_message(graded.get(grade.name, {})) if grade.score < grade.max_score else ""
-            cells.append(CellResult(grade.name, float(grade.score), float(grade.max_score), msg))
+            score, msg = float(grade.score or 0.0), ""
+            cell = graded.get(grade.name, {})
+            if score < top:
+                if grade.manual_score is not None:
+                    msg = f"graded by hand: {score:g} of {top:g}"
+                elif (cell.get("metadata", {}).get("nbgrader", {}) if cell else {}).get("solution"):
+                    msg = "written answer not given (the released text is unchanged)"
+                else:
+                    msg = _failure_message(cell)
+            cells.append(CellResult(grade.name, score, top, msg))
     if manual:
         todo = [c.grade_id for c in cells if c.score is None]
         notes.append(f"to grade by hand (formgrader): {', '.join(todo)}")
