@@ -8,7 +8,8 @@ any feedback file: no secret from the grader's environment, no hidden test,
 no line of checker source, no instructor path. Two honest students frame each
 class: one graded before the cheats (full marks) and one after (a known
 mistake, partial marks), so a cheat that changed the checks or the gradebook
-for others shows.
+for others shows. The sample classes of ``make demo`` (tests/sample_class/) go
+through the same pipeline and the same checks of their feedback.
 
 The courses run with ``c.Sandbox.mode = "require"``: without a working
 sandbox they refuse to grade rather than let the corpus loose on this
@@ -48,20 +49,26 @@ def _cheats(assignment: str) -> list[Path]:
 
 
 def _shards() -> list[tuple[str, int]]:
+    """(assignment, first cheat) for each class of at most SHARD_SIZE cheats; -1: the sample class."""
     out = []
     for folder in sorted(p for p in CHEATS.iterdir() if p.is_dir()):
         n = len(_cheats(folder.name))
-        out += [(folder.name, k) for k in range(0, n, SHARD_SIZE)]
+        out += [(folder.name, -1)] + [(folder.name, k) for k in range(0, n, SHARD_SIZE)]
     return out
 
 
-def _honest(assignment: str) -> tuple[dict, tuple[str, dict, float]]:
-    """The solution (graded first) and a sample student's known mistake (graded last)."""
+def _full(assignment: str) -> float:
+    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return sum(float(c.metadata["nbgrader"]["points"]) for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+
+
+def _honest(assignment: str) -> tuple[str, dict, float]:
+    """A sample student's known mistake (partial marks): graded after the cheats."""
     for path in sorted((SAMPLES / assignment).glob("*.py")):
         edits, header = grading.read_sample(path)
-        if header.get("base") != "solution" and edits and 0 < float(header["expected"]):
+        if header.get("base") != "solution" and edits and 0 < float(header["expected"]) < _full(assignment):
             if not any(gid.startswith("test_") for gid in edits):
-                return {}, (path.stem, edits, float(header["expected"]))
+                return path.stem, edits, float(header["expected"])
     raise AssertionError(f"no sample student with a partial score in {assignment}")
 
 
@@ -128,23 +135,27 @@ def _scores(db: Path, assignment: str) -> dict[str, float]:
         return {s.student_id: float(s.score) for s in gb.assignment_submissions(assignment)}
 
 
-@pytest.mark.parametrize("assignment, start", _shards())
+@pytest.mark.parametrize("assignment, start", _shards(),
+                         ids=[f"{a}-{'sample_class' if k < 0 else f'cheats{k}'}" for a, k in _shards()])
 def test_cheats_score_what_their_code_deserves_and_touch_nothing(tmp_path, assignment, start):
-    cheats = _cheats(assignment)[start:start + SHARD_SIZE]
+    """One class per shard: cheats framed by two honest students, or (start -1) the sample class of make demo."""
     solution = grading.solution_code(ROOT, assignment)
-    _, (mistake, mistake_edits, mistake_score) = _honest(assignment)
-    full = sum(float(c.metadata["nbgrader"]["points"]) for c in nbformat.read(
-        ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4).cells
-        if c.metadata.get("nbgrader", {}).get("grade"))
-    students = {"aaa_honest_first": solution}
-    expected = {"aaa_honest_first": full}
-    for path in cheats:
+    students, expected = {}, {}
+
+    def add(name, path):
         edits, header = grading.read_sample(path)
-        name = f"cheat_{path.stem}"
         students[name] = {**solution, **edits} if header.get("base") == "solution" else edits
         expected[name] = float(header["expected"])
-    students[f"zzz_honest_{mistake}"] = mistake_edits
-    expected[f"zzz_honest_{mistake}"] = mistake_score
+
+    if start < 0:
+        for path in sorted((SAMPLES / assignment).glob("*.py")):
+            add(f"sample_{path.stem}", path)
+    else:
+        mistake, mistake_edits, mistake_score = _honest(assignment)
+        students["aaa_honest_first"], expected["aaa_honest_first"] = solution, _full(assignment)
+        for path in _cheats(assignment)[start:start + SHARD_SIZE]:
+            add(f"cheat_{path.stem}", path)
+        students[f"zzz_honest_{mistake}"], expected[f"zzz_honest_{mistake}"] = mistake_edits, mistake_score
     leftovers = [Path("/tmp") / "sitecustomize.py", Path.home() / ".ipython/profile_default/startup/00-cheat.py"]
     leftovers_before = {p for p in leftovers if p.exists()}
 

@@ -18,7 +18,7 @@ import textwrap
 
 import pytest
 
-MODULES = ["numerics", "norms", "stats", "gradcheck", "nn", "diagnostics", "data"]
+MODULES = ["numerics", "norms", "rmsnorm", "stats", "gradcheck", "nn", "diagnostics", "data"]
 VALIDATOR_CALLS = ("raise ", "as_float_array(", "as_param(", "check_")
 
 

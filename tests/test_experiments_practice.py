@@ -30,7 +30,7 @@ def _run(seeds):
         "coupling": pr.batch_coupling(net, d.X_test, index=0, batch_size=16, trials=20),
         "gap": pr.train_test_gap(net, X, y, batch_sizes=(2, 4, 8, 16, 64)),
         "ghost": pr.train_test_gap(net, X, y, batch_sizes=(4, 16), ghost_of=64),
-        "precise": pr.precise_bn(net, seeds=seeds, slow_momentum=0.01, steps=100),
+        "precise": pr.precise_bn(net),
         "tuned": pr.finetune_small_batches(net, steps=100, batch_size=2, lr=0.02),
     }
 
@@ -79,7 +79,8 @@ def test_train_test_gap_and_ghost_batches(runs):
 
 
 def test_precise_bn(runs):
-    gain = {m: p["precise"] - p["ema"] for m, p in runs["precise"].items()}
+    p = runs["precise"]
+    gain = {m: p["precise"] - ema for m, ema in p["ema"].items()}
     assert np.abs(gain[0.1]).max() < 0.02 and gain[0.01].min() > 0.04
 
 
@@ -125,6 +126,18 @@ def test_frozen_bn_gradients_match_nn_in_eval_mode():
     before = [m.copy() for m in net.running_mean]
     net.fit(d.X_train, d.y_train, steps=3, batch_size=2, lr=0.01)
     assert all(np.array_equal(a, b) for a, b in zip(before, net.running_mean))   # frozen: not updated
+
+
+def test_slow_running_average_is_an_ema_of_the_batch_statistics():
+    """The momentum-0.01 average read back from the 0.1 one equals a run trained with momentum 0.01."""
+    d = load_digits_split(seed=0)
+    a = pr.make_net("with BN", seeds=[0, 1], sizes=(64, 30, 30, 10), net_class=pr.FrozenBNMLP)
+    b = pr.make_net("with BN", seeds=[0, 1], sizes=(64, 30, 30, 10), momentum=0.01)
+    a.fit(d.X_train, d.y_train, steps=40, lr=0.1, slow_momentum=0.01)
+    b.fit(d.X_train, d.y_train, steps=40, lr=0.1)
+    for mine, ref in zip(a.slow_stats[0] + a.slow_stats[1], b.running_mean + b.running_var):
+        np.testing.assert_allclose(mine, ref, rtol=1e-3, atol=1e-4)
+    assert not np.allclose(a.running_mean[0], b.running_mean[0], atol=1e-3)   # the 0.1 average differs
 
 
 def test_train_test_gap_needs_whole_batches():

@@ -69,7 +69,7 @@ def _hidden(net: StackedMLP) -> list[NDArray]:
 
 
 def diagnose(seeds: Sequence[int] = range(5), steps: int = 100, lr: float = 0.1, every: int = 5,
-             batch_size: int = 60, n_probe: int = 200) -> dict:
+             batch_size: int = 60, n_probe: int = 200, slow_momentum: float = 0.01) -> dict:
     """Train the three conditions of :data:`CONDITIONS` and record what a practitioner plots.
 
     Returns
@@ -83,7 +83,9 @@ def diagnose(seeds: Sequence[int] = range(5), steps: int = 100, lr: float = 0.1,
         ``"ratio_steps"``: steps of the update:data ratios; ``"log_ratio"``:
         (T, L, S) log10 of ``update_data_ratio`` of each hidden layer's weights;
         ``"acc"``: (S,) test accuracy (eval mode) after ``steps``;
-        ``"net"``: the trained :class:`StackedMLP`.
+        ``"net"``: the trained :class:`FrozenBNMLP` (not frozen); with BN it also
+        holds ``slow_stats``, running statistics of momentum ``slow_momentum``
+        over the same batches (for :func:`precise_bn`).
 
     References
     ----------
@@ -95,7 +97,7 @@ def diagnose(seeds: Sequence[int] = range(5), steps: int = 100, lr: float = 0.1,
     X0, y0 = d.X_train[:n_probe], d.y_train[:n_probe]
     out = {}
     for label in CONDITIONS:
-        net = make_net(label, seeds)
+        net = make_net(label, seeds, net_class=FrozenBNMLP)
         sat, gstd, act, grad = [], [], None, None
         with one_thread():
             for j in range(len(net.seeds)):
@@ -121,7 +123,8 @@ def diagnose(seeds: Sequence[int] = range(5), steps: int = 100, lr: float = 0.1,
             ratio_steps.append(t)
 
         with np.errstate(over="ignore"):
-            net.fit(d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, probe=probe)
+            net.fit(d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, probe=probe,
+                    slow_momentum=slow_momentum if net.norm == "batch" else None)
         acc, _ = net.evaluate(d.X_test, d.y_test)
         out[label] = {"act": act, "grad": grad, "saturation": np.array(sat), "grad_std": np.array(gstd),
                       "ratio_steps": np.array(ratio_steps), "log_ratio": np.log10(np.array(ratios)),
@@ -196,33 +199,30 @@ def train_test_gap(net: StackedMLP, X, y, batch_sizes: Sequence[int] = (2, 4, 8,
             "gap": eval_acc[:, None] - train}
 
 
-def precise_bn(net: StackedMLP, seeds: Sequence[int] = range(5), slow_momentum: float = 0.01, steps: int = 100,
-               lr: float = 0.1, batch_size: int = 60) -> dict:
-    """Test accuracy with the running (EMA) statistics and with statistics recomputed after training.
+def precise_bn(net: StackedMLP, batch_size: int = 60) -> dict:
+    """Test accuracy with running (EMA) statistics of two momenta and with statistics recomputed after training.
 
-    ``net`` is a trained "with BN" network (momentum ``net.momentum``); a second
-    one is trained like it (``steps``, ``lr``, ``seeds``) with ``slow_momentum``
-    (PyTorch's convention; 0.01 is Keras' 0.99). "Precise BN" recomputes every
-    layer's statistics with the trained weights over the training set in
-    batches of ``batch_size`` (:meth:`StackedMLP.population_stats`).
+    ``net`` is :func:`diagnose`'s trained "with BN" network: its running
+    statistics have momentum ``net.momentum`` (PyTorch's convention), its
+    ``slow_stats`` a smaller one (0.01 is Keras' 0.99), both over the same
+    batches. "Precise BN" recomputes every layer's statistics with the final
+    weights over the training set in batches of ``batch_size``
+    (:meth:`StackedMLP.population_stats`), the same for both.
 
     Returns
     -------
-    dict of momentum -> {"ema": (S,), "precise": (S,)} test accuracies.
+    dict
+        ``"ema"``: momentum -> (S,) test accuracies; ``"precise"``: (S,).
 
     References
     ----------
     Wu & Johnson, arXiv:2105.07576, Section 3 (EMA vs PreciseBN).
     """
     d = load_digits_split(seed=0)
-    slow = make_net("with BN", seeds, momentum=slow_momentum)
-    slow.fit(d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr)
-    out = {}
-    for m in (net, slow):
-        ema, _ = m.evaluate(d.X_test, d.y_test)
-        precise, _ = m.evaluate(d.X_test, d.y_test, stats=m.population_stats(d.X_train, batch_size))
-        out[m.momentum] = {"ema": np.asarray(ema, float), "precise": np.asarray(precise, float)}
-    return out
+    ema = {net.momentum: np.asarray(net.evaluate(d.X_test, d.y_test)[0], float),
+           net.slow_momentum: np.asarray(net.evaluate(d.X_test, d.y_test, stats=net.slow_stats)[0], float)}
+    precise = np.asarray(net.evaluate(d.X_test, d.y_test, stats=net.population_stats(d.X_train, batch_size))[0], float)
+    return {"ema": ema, "precise": precise}
 
 
 class FrozenBNMLP(StackedMLP):
@@ -235,6 +235,32 @@ class FrozenBNMLP(StackedMLP):
     """
 
     frozen = False
+
+    def fit(self, X, y, *, slow_momentum: float | None = None, callback=None, **kwargs):
+        """:meth:`StackedMLP.fit`; with ``slow_momentum``, also keep running statistics of that momentum in ``slow_stats``.
+
+        The running statistics do not change training, so a second average over
+        the same batches costs nothing: each step's batch mean and unbiased
+        variance are read back from the update of the first one,
+        ``batch = (running_new - (1 - m) running_old) / m``.
+        """
+        if slow_momentum is None:
+            return super().fit(X, y, callback=callback, **kwargs)
+        m, s = self.momentum, slow_momentum
+        old = [[a.copy() for a in self.running_mean], [a.copy() for a in self.running_var]]
+        self.slow_stats = ([a.copy() for a in old[0]], [a.copy() for a in old[1]])
+        self.slow_momentum = s
+
+        def track(step):
+            for k, now in enumerate((self.running_mean, self.running_var)):
+                for i, r in enumerate(now):
+                    batch = (r - (1 - m) * old[k][i]) / m
+                    self.slow_stats[k][i] = (1 - s) * self.slow_stats[k][i] + s * batch
+                    old[k][i] = r.copy()
+            if callback is not None:
+                callback(step)
+
+        return super().fit(X, y, callback=track, **kwargs)
 
     def forward(self, X, training: bool = False, **kwargs):
         return super().forward(X, training=training and not self.frozen, **kwargs)

@@ -355,7 +355,7 @@ class ScrubFeedback(NbGraderPreprocessor):
             return nb, resources
         hidden = hidden_lines(nb)
         code = checker_lines()
-        paths = instructor_paths()
+        paths = re.compile("(?:" + "|".join(re.escape(p) for p in instructor_paths()) + r")(?=[/\\\s'\"<>:),\]]|$)")
 
         def clean_text(text: str) -> str:
             out = []
@@ -367,9 +367,7 @@ class ScrubFeedback(NbGraderPreprocessor):
                         or any(h in bare or h in unescaped for h in hidden) or "HIDDEN TESTS" in bare):
                     out.append("[removed from feedback]")
                     continue
-                for p in paths:
-                    line = line.replace(p, "…")
-                out.append(_PRIVATE.sub("…", line))
+                out.append(_PRIVATE.sub("…", paths.sub("…", line)))
             return "\n".join(out)
 
         for cell in nb.cells:
