@@ -59,7 +59,8 @@ def _shards() -> list[tuple[str, int]]:
 
 def _full(assignment: str) -> float:
     nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return sum(float(c.metadata["nbgrader"]["points"]) for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    return sum(float(c.metadata["nbgrader"]["points"]) for c in nb.cells if c.cell_type == "code"
+               and c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution"))
 
 
 def _honest(assignment: str) -> tuple[str, dict, float]:

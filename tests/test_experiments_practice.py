@@ -64,6 +64,7 @@ def test_update_data_ratios(runs):
     assert late["without BN"].min() > -2.3
     assert -3.5 < late["Kaiming init, no BN"].min() <= late["Kaiming init, no BN"].max() < -2.5
     assert -4 < late["with BN"].min() and late["with BN"].max() < late["Kaiming init, no BN"].min()
+    assert diag["Kaiming init, no BN"]["acc"].min() > diag["with BN"]["acc"].max()
 
 
 def test_batch_coupling(runs):

@@ -396,6 +396,10 @@ def test_the_instructor_section_from_a_fresh_clone(tmp_path):
     enrol = subprocess.run([str(Path(PY).parent / "nbgrader"), "db", "student", "add", "never_submitted",
                             "--last-name=Absent", "--first-name=Nadia"], cwd=clone, capture_output=True, text=True)
     assert enrol.returncode == 0, enrol.stderr[-2000:]
+    (tmp_path / "students.csv").write_text("id,last_name,first_name,email\ncorrect,Correct,Carla,carla@example.org\n")
+    roster = subprocess.run([str(Path(PY).parent / "nbgrader"), "db", "student", "import", str(tmp_path / "students.csv")],
+                            cwd=clone, capture_output=True, text=True)
+    assert roster.returncode == 0, roster.stderr[-2000:]
     config = clone / "nbgrader_config.py"
     config.write_text(config.read_text() + f'\nc.LatePenalty.due_dates = {{"{A}": "2025-03-14 23:59:00 UTC"}}\n')
 
@@ -439,7 +443,7 @@ def test_the_instructor_section_from_a_fresh_clone(tmp_path):
     assert out["correct"]["max_score"] == _g(MAX)
     assert out["not_a_notebook"]["status"] == "ungradeable" and out["not_a_notebook"]["score"] == ""
     assert out["never_submitted"]["status"] == "missing" and out["never_submitted"]["score"] == "0"
-    assert out["never_submitted"]["last_name"] == "Absent"
+    assert out["never_submitted"]["last_name"] == "Absent" and out["correct"]["email"] == "carla@example.org"
     assert subprocess.run(["git", "check-ignore", "-q", ".grading/grades.csv"], cwd=ROOT).returncode == 0
 
     # Resubmissions by content: a changed notebook is graded again, an unchanged one is not.

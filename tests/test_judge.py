@@ -115,6 +115,45 @@ def test_the_runner_has_no_reference_source_and_no_checks(tmp_path):
     assert not any("DB_URL" in k or "TOKEN" in k for k in env)
 
 
+def test_a_table_of_memorised_hidden_answers_fails_the_salted_hidden_cases(tmp_path):
+    import hashlib
+
+    table = {}
+
+    def key(x):
+        return hashlib.sha256(np.ascontiguousarray(x).tobytes() + str((x.shape, x.dtype)).encode()).hexdigest()
+
+    def spy(x):  # what a student can run at home: the public hidden check
+        out = x.astype(np.float64).mean(axis=0).astype(x.dtype)
+        table[key(x)] = out.tolist()
+        return out
+
+    checks.batch_mean(spy, hidden=True)
+    source = ("import hashlib\nTABLE = " + repr(table) + "\n"
+              "def batch_mean(x):\n"
+              "    k = hashlib.sha256(np.ascontiguousarray(x).tobytes() + str((x.shape, x.dtype)).encode()).hexdigest()\n"
+              "    return np.array(TABLE[k], dtype=x.dtype) if k in TABLE else np.zeros(x.shape[1], x.dtype)\n")
+    tests = {"test_mean": (VISIBLE, 2.0), "test_mean_hidden": (HIDDEN, 2.0)}
+    cells = [_solution("batch_mean", source), _test("test_mean", VISIBLE), _test("test_mean_hidden", HIDDEN)]
+    record, _ = judge(tmp_path, cells, tests)  # fixed seeds: the table works
+    assert verdicts(record) == {"test_mean": "pass", "test_mean_hidden": "pass"}
+    cells = [_solution("batch_mean", source), _test("test_mean", VISIBLE), _test("test_mean_hidden", HIDDEN)]
+    record, _ = judge(tmp_path, cells, tests, salt=20260315)
+    assert verdicts(record) == {"test_mean": "pass", "test_mean_hidden": "fail"} and record["salted_hidden"]
+    right = [_solution("batch_mean", "def batch_mean(x):\n    return x.mean(axis=0)\n"),
+             _test("test_mean_hidden", HIDDEN)]
+    record, _ = judge(tmp_path, right, {"test_mean_hidden": tests["test_mean_hidden"]}, salt=20260315)
+    assert verdicts(record) == {"test_mean_hidden": "pass"}
+
+
+def test_the_course_salt_is_kept_and_private(tmp_path):
+    from bn_helpers.judge import course_salt
+
+    first = course_salt(tmp_path)
+    assert course_salt(tmp_path) == first and first.bit_length() > 64
+    assert (tmp_path / "judge-salt").stat().st_mode & 0o077 == 0
+
+
 def test_in_place_changes_reach_the_checks(tmp_path):
     tests = {"test_mean": (VISIBLE, 2.0)}
     source = "def batch_mean(x):\n    x -= 0\n    x[0] = 0\n    return x.mean(axis=0)\n"

@@ -117,8 +117,8 @@ def test_without_bubblewrap_grading_says_unsandboxed(tmp_path, monkeypatch, capl
 
 
 @needs_bwrap
-def test_sandboxed_kernel_runs_interrupts_and_cleans_up(tmp_path):
-    from nbclient import NotebookClient
+def test_sandboxed_kernel_runs_interrupts_caps_output_and_cleans_up(tmp_path):
+    from bn_helpers.sandbox import SandboxedExecute
 
     folder = tmp_path / "submission"
     folder.mkdir()
@@ -127,6 +127,7 @@ def test_sandboxed_kernel_runs_interrupts_and_cleans_up(tmp_path):
         new_code_cell("import os\nprint(open('data.txt').read(), os.getcwd())\nopen('new.txt', 'w').write('x')"),
         new_code_cell("while True:\n    pass"),
         new_code_cell("from bn_helpers import checks\nprint('after', checks.__file__)"),
+        new_code_cell("for _ in range(300):\n    print('x' * 1000)"),
     ])
     managers = []
 
@@ -135,13 +136,15 @@ def test_sandboxed_kernel_runs_interrupts_and_cleans_up(tmp_path):
             super().__init__(**kw)
             managers.append(self)
 
-    client = NotebookClient(nb, timeout=5, interrupt_on_timeout=True, allow_errors=True,
-                            kernel_manager_class=Recording, resources={"metadata": {"path": str(folder)}})
-    client.execute()
+    execute = SandboxedExecute(timeout=5, interrupt_on_timeout=True, kernel_manager_class=Recording,
+                               max_output=100_000)
+    execute.preprocess(nb, {"metadata": {"path": str(folder)}})
     assert nb.cells[0].outputs[0].text.startswith("submitted file /work")
     assert not (folder / "new.txt").exists()                       # writes stay in the sandbox's copy
     assert any(o.get("ename") == "KeyboardInterrupt" for o in nb.cells[1].outputs)
     assert "after /course/lib/bn_helpers/checks" in nb.cells[2].outputs[0].text
+    printed = "".join(o.get("text", "") for o in nb.cells[3].outputs)
+    assert "truncated" in printed and len(printed) < 110_000
     assert managers and managers[0].sandboxed and managers[0]._private is None  # private folder removed
 
 

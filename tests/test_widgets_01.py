@@ -115,3 +115,16 @@ def test_the_view_starts_where_the_notebook_opens_it():
     assert stds[-1] < 0.1 * stds[0]
     assert "init scale 0.5" in view.fig._suptitle.get_text()
     plt.close(view.fig)
+
+
+def test_view_goes_live_when_the_front_end_answers():
+    pytest.importorskip("ipympl")
+    view = LayerFlowView(depth=3)
+    pane = view.pane
+    assert not pane.live and pane.widget.children == (pane.out,) and pane.widget in view.widget.children
+    pane._on_message(pane.canvas, {"type": "initialized"}, [])        # what ipympl's front end sends
+    assert pane.live and pane.widget.children == (pane.canvas,)
+    redraws = pane.redraws
+    view.depth.value = 5
+    assert pane.redraws == redraws + 1 and not view.fig.get_constrained_layout()   # layout kept from the first draw
+    assert all(len(ln.get_xdata()) == 5 for ln in view.axes[0].get_lines() if "BN" in ln.get_label())

@@ -17,6 +17,7 @@ value per seed.
   statistics over batches (or ghost batches) of size B.
 * :func:`precise_bn` — evaluation with the running (EMA) statistics against
   statistics recomputed after training, for two momenta.
+* :class:`FrozenBNMLP` — :class:`StackedMLP` with batch norm that can be frozen, and a second running average.
 * :func:`finetune_small_batches` — fine-tuning at batch size 2 with batch norm in
   training mode against frozen batch norm.
 """
@@ -64,10 +65,6 @@ def make_net(condition: str, seeds: Sequence[int], sizes: Sequence[int] = SIZES,
     return net
 
 
-def _hidden(net: StackedMLP) -> list[NDArray]:
-    return [W for W in net.W[:-1]]
-
-
 def diagnose(seeds: Sequence[int] = range(5), steps: int = 100, lr: float = 0.1, every: int = 5,
              batch_size: int = 60, n_probe: int = 200, slow_momentum: float = 0.01) -> dict:
     """Train the three conditions of :data:`CONDITIONS` and record what a practitioner plots.
@@ -112,7 +109,7 @@ def diagnose(seeds: Sequence[int] = range(5), steps: int = 100, lr: float = 0.1,
                     act = [r.output.ravel() for r in tanhs]
                     grad = [r.grad_output.ravel() for r in tanhs]
         ratios, ratio_steps = [], []
-        hidden = _hidden(net)
+        hidden = net.W[:-1]                                   # the hidden layers' weights (S, D_in, D_out)
 
         def probe(t, xb, yb, grads, hidden=hidden, ratios=ratios, ratio_steps=ratio_steps, net=net):
             if t % every:
@@ -232,6 +229,13 @@ class FrozenBNMLP(StackedMLP):
     statistics (as evaluation mode does), so each row's output depends on that
     row only, and the backward is the per-feature affine map
     ``dx = dout * gamma / sqrt(running_var + eps)``; gamma and beta still learn.
+    Not frozen, it is a :class:`StackedMLP` whose ``fit`` can also keep a
+    second, slower running average (``slow_stats``).
+
+    References
+    ----------
+    Wu & Johnson, arXiv:2105.07576, Section 4 (FrozenBN); PyTorch documentation,
+    ``torch.nn.BatchNorm1d`` (``track_running_stats``, evaluation mode).
     """
 
     frozen = False
@@ -271,6 +275,8 @@ class FrozenBNMLP(StackedMLP):
         return self._frozen_grads(logits, y, caches)
 
     def _frozen_grads(self, logits, y, caches):
+        if self.norm != "batch":
+            raise ValueError("only a network with batch norm (norm='batch') can be frozen")
         s, n, _ = logits.shape
         log_p, loss = self._log_softmax(logits, y)
         d = np.exp(log_p)

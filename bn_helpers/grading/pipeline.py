@@ -203,22 +203,28 @@ def apply_late_policy(course, assignment: str) -> None:
             gb.db.commit()
 
 
-def _verify(c: Course, assignment: str, student: str) -> str | None:
-    """Why the gradebook and files do not hold a complete grading of ``student``, or None."""
+def _verify(c: Course, assignment: str, students: list[str]) -> dict[str, str | None]:
+    """For each student, why the gradebook and files do not hold a complete grading, or None (one session)."""
     from nbgrader.api import MissingEntry
 
+    out: dict[str, str | None] = {}
     with open_gradebook(c.db_url, c.course_id) as gb:
-        try:
-            sub = gb.find_submission(assignment, student)
-        except MissingEntry:
-            return "nbgrader finished, but the gradebook has no submission"
-        for nb in sub.notebooks:
-            if not (c.autograded(student, assignment) / f"{nb.name}.ipynb").exists():
-                return f"nbgrader finished, but the autograded {nb.name}.ipynb is missing"
-            for grade in nb.grades:
-                if grade.auto_score is None and not grade.needs_manual_grade:
-                    return f"nbgrader finished, but cell {grade.name} has no score"
-    return None
+        for student in students:
+            out[student] = None
+            try:
+                sub = gb.find_submission(assignment, student)
+            except MissingEntry:
+                out[student] = "nbgrader finished, but the gradebook has no submission"
+                continue
+            for nb in sub.notebooks:
+                if not (c.autograded(student, assignment) / f"{nb.name}.ipynb").exists():
+                    out[student] = f"nbgrader finished, but the autograded {nb.name}.ipynb is missing"
+                    break
+                unscored = [g.name for g in nb.grades if g.auto_score is None and not g.needs_manual_grade]
+                if unscored:
+                    out[student] = f"nbgrader finished, but cell {unscored[0]} has no score"
+                    break
+    return out
 
 
 def _needs_grading(c: Course, assignment: str, student: str, digest: str, source: str | None, graded: set) -> bool:
@@ -274,6 +280,7 @@ def autograde(course, assignment: str, students: list[str] | None = None, *, for
             todo.append(student)
     outcomes = runner.run_students(c.root, "autograde", assignment, todo, jobs=jobs or runner.default_jobs(),
                                    log_dir=c.logs(assignment), force=True, timeout=timeout, progress=progress)
+    verified = _verify(c, assignment, [s for s in todo if outcomes[s].ok]) if todo else {}
     for student in todo:
         out = outcomes[student]
         log = out.log.relative_to(c.root) if out.log.is_relative_to(c.root) else out.log
@@ -282,7 +289,7 @@ def autograde(course, assignment: str, students: list[str] | None = None, *, for
         elif out.returncode != 0:
             reason = f"{runner.reason_from_log(out.log.read_text(errors='replace'))} (log: {log})"
         else:
-            reason = _verify(c, assignment, student)
+            reason = verified[student]
             if reason:
                 reason += f" (log: {log})"
         c.write_state(assignment, student, {

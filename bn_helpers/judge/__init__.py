@@ -54,7 +54,7 @@ except ImportError:  # pragma: no cover - nbgrader is installed wherever grading
 from ..sandbox import UNSANDBOXED, Sandbox
 from ._remote import JudgeTimeout, ModuleRef, Runner, RunnerLost
 
-__all__ = ["JudgeTests", "ScrubFeedback", "judge_notebook", "trusted_tests", "UNSANDBOXED"]
+__all__ = ["JudgeTests", "ScrubFeedback", "judge_notebook", "trusted_tests", "course_salt", "salted_seeds", "UNSANDBOXED"]
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -129,6 +129,11 @@ class JudgeTests(NbGraderPreprocessor):
     total_timeout = Float(900, help="Seconds the judge may spend on one notebook.").tag(config=True)
     max_restarts = Int(10, help="Runner restarts (after a timeout or a crash) before the judge gives up.").tag(config=True)
     max_output = Int(20000, help="Characters of check output kept per test cell.").tag(config=True)
+    salt_hidden = Bool(True, help=(
+        "Mix a course secret into the random seeds of hidden test cells, so that the hidden cases a grade "
+        "rests on are not the ones anyone can generate with checks.<name>(fn, hidden=True) at home "
+        "(a memorised table of answers fails them). The secret is kept in judge-salt beside the "
+        "autograded folder (created on first use; never in a sandbox or a feedback).")).tag(config=True)
 
     def preprocess(self, nb, resources):
         if not self.enabled:
@@ -136,7 +141,10 @@ class JudgeTests(NbGraderPreprocessor):
         info = resources["nbgrader"]
         tests = trusted_tests(info["db_url"], info["assignment"], info["notebook"])
         folder = Path(resources.get("metadata", {}).get("path") or ".")
-        record = judge_notebook(nb, tests, folder, sandbox=Sandbox(parent=self), log=self.log, options=self._options(),
+        options = self._options()
+        if self.salt_hidden:
+            options["salt"] = course_salt(folder.resolve().parents[2] if len(folder.resolve().parents) > 2 else folder)
+        record = judge_notebook(nb, tests, folder, sandbox=Sandbox(parent=self), log=self.log, options=options,
                                 who=f"{info['student']}/{info['assignment']}/{info['notebook']}")
         record.update(student=info["student"], assignment=info["assignment"], notebook=info["notebook"])
         path = folder / "judge.json"
@@ -158,6 +166,49 @@ class JudgeTests(NbGraderPreprocessor):
         return {"cell_timeout": cell_timeout, "test_timeout": self.test_timeout,
                 "call_timeout": self.call_timeout or float(_common.TIME_BUDGET) + 1.0,
                 "total_timeout": self.total_timeout, "max_restarts": self.max_restarts, "max_output": self.max_output}
+
+
+def course_salt(folder: Path) -> int:
+    """The course's secret for hidden seeds: ``folder/judge-salt`` (128 random bits, created on first use)."""
+    import secrets
+
+    path = Path(folder) / "judge-salt"
+    try:
+        return int(path.read_text().strip(), 16)
+    except (OSError, ValueError):
+        pass
+    value = secrets.randbits(128)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{value:032x}\n")
+    except FileExistsError:  # another grader wrote it first
+        return int(path.read_text().strip(), 16)
+    except OSError:  # read-only course: a secret for this run only
+        pass
+    return value
+
+
+@contextlib.contextmanager
+def salted_seeds(salt: int | None):
+    """Inside the block, ``numpy.random.default_rng(seed)`` with an integer seed draws from ``[seed, salt]``."""
+    import numpy as np
+
+    if salt is None:
+        yield
+        return
+    original = np.random.default_rng
+
+    def default_rng(seed=None, *args, **kwargs):
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+            seed = [int(seed), salt]
+        return original(seed, *args, **kwargs)
+
+    np.random.default_rng = default_rng
+    try:
+        yield
+    finally:
+        np.random.default_rng = original
 
 
 def judge_notebook(nb, tests: dict[str, tuple[str, float]], folder: Path, sandbox: Sandbox, log=None,
@@ -240,7 +291,7 @@ def judge_notebook(nb, tests: dict[str, tuple[str, float]], folder: Path, sandbo
                             f" (kernel: {kernel_msg[:120]})")
     finally:
         runner.close()
-    return {"sandbox": sandbox_text if sandboxed else sandbox_text, "sandboxed": sandboxed,
+    return {"sandbox": sandbox_text, "sandboxed": sandboxed, "salted_hidden": opt.get("salt") is not None,
             "cells": cells_record, "disagreements": [c["grade_id"] for c in cells_record if not c["agree"]],
             "runner": {"restarts": max(restarts - 1, 0), "skipped_cells": sorted(skipped),
                        "cell_errors": {str(k): v for k, v in sorted(setup_errors.items())},
@@ -268,7 +319,9 @@ def _judge_cell(runner: Runner, gid: str, source: str, opt: dict) -> tuple[bool,
                     ns[name] = sys.modules[value.name]
                 continue
             ns[name] = value
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+        salt = opt.get("salt") if HIDDEN.search(source) else None
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings(), \
+                salted_seeds(salt):
             warnings.simplefilter("ignore")
             exec(compile(tree, f"<test {gid}>", "exec"), ns)
     except JudgeTimeout:

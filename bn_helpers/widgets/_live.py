@@ -22,6 +22,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 from IPython import get_ipython
 from IPython.display import display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 __all__ = ["FigurePane"]
@@ -54,6 +55,8 @@ class FigurePane:
         self.canvas = None
         self.live = False
         self.redraws = 0
+        self._drawn = False       # after the first live draw the layout is kept
+        self._background = None   # the pixels under the moving artists (blitting)
         try:
             from ipympl.backend_nbagg import Canvas, FigureManager
         except ImportError:  # no ipympl: the static PNG only
@@ -72,15 +75,42 @@ class FigurePane:
             self.live = True
             self.widget.children = (self.canvas,)
             self.out.clear_output()
-            self.canvas.draw_idle()
+            self.show()
 
-    def show(self) -> None:
-        """Show the figure's current state: a live redraw, or a new PNG (only inside IPython)."""
-        if self.live:
-            self.redraws += 1
-            self.fig.canvas.draw_idle()
-        elif get_ipython() is not None:  # in plain Python there is no front end to show it in
-            self.redraws += 1
-            with self.out:
-                self.out.clear_output(wait=True)
-                display(self.fig)
+    def show(self, dynamic=(), full: bool = True) -> None:
+        """Show the figure's current state: a live redraw, or a new PNG (only inside IPython).
+
+        Live, the figure is rendered at once (``canvas.draw()``: no round trip
+        through the browser, as ``draw_idle`` would make) and only the
+        changed pixels travel. The layout found by the first draw is kept
+        (no constrained-layout pass per move). With ``dynamic`` artists and
+        ``full=False`` (nothing else changed: limits, ticks), only those
+        artists are drawn again over the saved background (blitting).
+        """
+        self.redraws += 1
+        if not self.live:
+            if get_ipython() is not None:  # in plain Python there is no front end to show it in
+                with self.out:
+                    self.out.clear_output(wait=True)
+                    display(self.fig)
+            return
+        canvas = self.fig.canvas
+        if not self._drawn:  # lay the figure out once, everything visible, then keep that layout
+            FigureCanvasAgg.draw(canvas)
+            self.fig.set_layout_engine("none")
+            self._drawn = True
+        if dynamic and (full or self._background is None):
+            for artist in dynamic:  # animated artists are left out of a draw (not hidden: titles keep their place)
+                artist.set_animated(True)
+            FigureCanvasAgg.draw(canvas)
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            for artist in dynamic:
+                artist.set_animated(False)
+        elif not dynamic:
+            canvas.draw()
+            return
+        else:
+            canvas.restore_region(self._background)
+        for artist in dynamic:
+            self.fig.draw_artist(artist)
+        canvas.blit(self.fig.bbox)

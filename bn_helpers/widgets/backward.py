@@ -114,6 +114,7 @@ class GradientFlowView:
         """Measure again with the current controls and update the lines in place."""
         self.state = gradient_flow_curves(self.activation.value, self.gain.value, self.depth, self.seed)
         series = {f"{k} (measured)": v for k, v in self.state.items()}
+        full = True
         if self._measured is None:
             plot_gradient_flow(self.ax, series, title=self._title())
             self._measured = {ln.get_label(): ln for ln in self.ax.get_lines()}
@@ -122,8 +123,12 @@ class GradientFlowView:
                 values = np.asarray(values, dtype=np.float64)
                 self._measured[label].set_ydata(np.maximum(values / values[-1], 1e-300))
             self.ax.set_title(self._title())
+            limits = self.ax.get_ylim()
             self.ax.relim()
             self.ax.autoscale_view()
+            full = self.ax.get_ylim() != limits   # new ticks: draw everything
+        if self.show_seed.value != bool(self._seed_lines):
+            full = True
         if self.show_seed.value and not self._seed_lines:
             for label in ("without BN", "with BN"):
                 self._seed_lines += self.ax.semilogy(
@@ -135,7 +140,7 @@ class GradientFlowView:
                 line.remove()
             self._seed_lines = []
             self.ax.legend(fontsize=9)
-        self.pane.show()
+        self.pane.show(dynamic=[*self._measured.values(), self.ax.title], full=full)
 
     def _on_change(self, change) -> None:
         self.update()

@@ -143,13 +143,16 @@ class ScatterView:
         if self._clouds is None:
             plot_clouds(*self.axes, x, y)
             self._clouds = [ax.collections[-1] for ax in self.axes]
+            full = True
         else:  # the same artists, new data: no new figure, no new axes
             lim = _auto_lim(x, y)
+            full = self.axes[0].get_xlim() != (-lim, lim)     # the axes change only when the limits do
             for ax, cloud, points, name in zip(self.axes, self._clouds, (x, y), ("Input", "After BatchNorm")):
                 cloud.set_offsets(points)
-                ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
+                if full:
+                    ax.set(xlim=(-lim, lim), ylim=(-lim, lim))
                 ax.set_title(f"{name}\n{_stats(points)}", fontsize=11)
-        self.pane.show()
+        self.pane.show(dynamic=[*self._clouds, *(ax.title for ax in self.axes)], full=full)
 
     def _on_change(self, change) -> None:
         self.update()

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-from IPython import get_ipython
 from IPython.display import display
 
 from ..diagnostics import saturation_fraction, sigmoid_saturation_fraction
 from ..experiments.why_normalize import layer_flow
 from ..plots.why_normalize import plot_layer_flow
+from ._live import FigurePane
 
 __all__ = ["layer_flow_curves", "LayerFlowView"]
 
@@ -108,9 +108,10 @@ class LayerFlowView:
                                            style=style)
         self.fig, self.axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
         plt.close(self.fig)
-        self.out = widgets.Output()
+        self.pane = FigurePane(self.fig)  # live (ipympl) in JupyterLab, a PNG elsewhere
+        self.out = self.pane.out
         controls = (self.depth, self.init_scale, self.activation)
-        self.widget = widgets.VBox([widgets.HBox(controls), self.out])
+        self.widget = widgets.VBox([widgets.HBox(controls), self.pane.widget])
         for w in controls:
             w.observe(self._on_change, names="value")
         self.update()
@@ -127,10 +128,7 @@ class LayerFlowView:
             f"{self.depth.value} {self.activation.value} layers, init scale {self.init_scale.value:.3g}; "
             f"{'dead' if self.activation.value == 'relu' else 'saturated'} units in the last layer: {sat['without BN']:.0%} without BN, {sat['with BN']:.0%} with BN",
             fontsize=11)
-        if get_ipython() is not None:
-            with self.out:
-                self.out.clear_output(wait=True)
-                display(self.fig)
+        self.pane.show()
 
     def _on_change(self, change) -> None:
         self.update()
