@@ -111,7 +111,9 @@ def lab(tmp_path_factory):
     flags = f"--ServerApp.allow_root=True --no-browser --port={port} --ServerApp.port_retries=0"
     log_path = tmp / "lab.log"
     log = open(log_path, "w+")
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
+    # Its own runtime, workspace and settings folders: no restored tabs, nothing written to the home folder.
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"), "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings")}
     env.pop("NBGRADER_EXECUTION", None)
     proc = subprocess.Popen(["make", "-s", "lab", f"LAB_FLAGS={flags}", f"RELEASE={release}", f"WORK={tmp / 'work'}"],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -129,6 +131,8 @@ def lab(tmp_path_factory):
         else:
             raise AssertionError(f"make lab printed no address in {STARTUP} s:\n{text[-3000:]}")
         yield f"http://127.0.0.1:{port}", m[1]
+        for kernel in _api(f"http://127.0.0.1:{port}", m[1], "GET", "/api/kernels"):  # kernels run in their own groups
+            _api(f"http://127.0.0.1:{port}", m[1], "DELETE", f"/api/kernels/{kernel['id']}")
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -161,6 +165,13 @@ def browser():
 
 # --------------------------------------------------------------------------- helpers
 
+def _api(base: str, token: str, method: str, url: str, body=None):
+    req = urllib.request.Request(f"{base}{url}", method=method, data=json.dumps(body).encode() if body else None,
+                                 headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read() or b"null")
+
+
 def _start_kernel(base: str, token: str, path: str) -> None:
     """Start the notebook's session and kernel through the REST API and wait until the kernel answers.
 
@@ -168,10 +179,7 @@ def _start_kernel(base: str, token: str, path: str) -> None:
     kernel restarted while it still starts.
     """
     def call(method, url, body=None):
-        req = urllib.request.Request(f"{base}{url}", method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.loads(r.read() or b"null")
+        return _api(base, token, method, url, body)
     session = call("POST", "/api/sessions", {"path": path, "name": Path(path).name, "type": "notebook",
                                              "kernel": {"name": "python3"}})
     # The server learns "idle" only once a client talks to the kernel; give it a moment to start.
@@ -219,7 +227,9 @@ def _run_all(page, name: str) -> None:
 def _views(page):
     """Each view: the outermost ipywidgets box holding a control, in a cell's output."""
     page.wait_for_timeout(1000)  # let the live figures swap in (ipympl's front end answers)
-    boxes = page.locator(".jp-OutputArea-output > .widget-vbox, .jp-OutputArea-output .jupyter-widgets.widget-vbox")
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    controls = ".widget-slider, .widget-dropdown, .widget-checkbox, .widget-text"
+    boxes = panel.locator(".jp-OutputArea-output .widget-vbox").filter(has=page.locator(controls))
     seen, views = set(), []
     for i in range(boxes.count()):
         box = boxes.nth(i)
@@ -312,7 +322,8 @@ def test_views_follow_the_hand_in_a_real_browser(lab, browser, name, capsys):
     page = browser.new_page()
     try:
         _start_kernel(base, token, f"{name}/{name}.ipynb")
-        page.goto(f"{base}/lab/tree/{name}/{name}.ipynb?token={token}", wait_until="domcontentloaded")
+        # ?reset: a fresh workspace, only this notebook open
+        page.goto(f"{base}/lab/tree/{name}/{name}.ipynb?reset&token={token}", wait_until="domcontentloaded")
         _run_all(page, name)
         # The student view: no instructor panel, no nbgrader menu.
         page.wait_for_timeout(500)
