@@ -107,6 +107,10 @@ def lab(tmp_path_factory):
     for name in NOTEBOOKS:
         shutil.copytree(ROOT / "solutions" / name, release / name,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    # Render every cell (JupyterLab 4 renders only the cells in view by default): the test reads them all.
+    tracker = tmp / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     port = _free_port()
     flags = f"--ServerApp.allow_root=True --no-browser --port={port} --ServerApp.port_retries=0"
     log_path = tmp / "lab.log"
@@ -212,16 +216,17 @@ def _run_all(page, name: str) -> None:
     _assert_no_dialog(page, f"opening {name}")
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).first.click()
-    page.wait_for_function("""() => {
-        const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent);
-        const err = document.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"] .jp-RenderedText pre, .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]');
-        return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p)) || document.querySelector('.jp-Dialog') !== null
-            || [...document.querySelectorAll('.jp-OutputArea-output')].some(o => /Traceback|Error:/.test(o.textContent) && o.querySelector('.ansi-red-fg, .ansi-red-intense-fg'));
-    }""", timeout=RUN_ALL * 1000, polling=250)
+    # Done when no cell waits or runs ([*]) and the kernel is idle, twice in a row half a second apart.
+    done = f"""() => {{ const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')].map(e => e.textContent);
+        const ok = document.querySelector('.jp-Dialog') !== null || (({idle})() && p.length > 0 && !p.some(t => t.includes('*')));
+        const was = window.__bnDone; window.__bnDone = ok; return ok && was; }}"""
+    page.wait_for_function(done, timeout=RUN_ALL * 1000, polling=500)
     _assert_no_dialog(page, f"while running {name}")
-    errors = page.locator(".jp-OutputArea-output").filter(has=page.locator(".ansi-red-fg, .ansi-red-intense-fg"))
-    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
-    assert not tracebacks, f"{name}: a cell failed:\n{tracebacks[0][:2000]}"
+    prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+    errors = [t for t in page.locator(".jp-OutputArea-output").all_inner_texts() if "Traceback" in t]
+    assert not errors, f"{name}: a cell failed:\n{errors[0][:2000]}"
+    not_run = [i for i, t in enumerate(prompts, start=1) if not re.search(r"\[\d+\]", t)]
+    assert not not_run, f"{name}: Run All stopped; code cells {not_run} did not run"
 
 
 def _views(page):
@@ -349,5 +354,10 @@ def test_views_follow_the_hand_in_a_real_browser(lab, browser, name, capsys):
         for view, mode, n, med, mx in rows:
             assert mode != "static", f"{view}: the figure stayed a static PNG (is ipympl installed and built?)"
             assert med <= LATENCY_MS, f"{view}: median {med:.0f} ms from input to updated figure > {LATENCY_MS:.0f} ms"
+    except BaseException:
+        shot = Path(tempfile.gettempdir()) / f"test_browser_{name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"\nscreenshot of the page: {shot}")
+        raise
     finally:
         page.close()

@@ -67,9 +67,10 @@ def _honest(assignment: str) -> tuple[str, dict, float]:
     """A sample student's known mistake (partial marks): graded after the cheats."""
     for path in sorted((SAMPLES / assignment).glob("*.py")):
         edits, header = grading.read_sample(path)
-        if header.get("base") != "solution" and edits and 0 < float(header["expected"]) < _full(assignment):
-            if not any(gid.startswith("test_") for gid in edits):
-                return path.stem, edits, float(header["expected"])
+        if edits and 0 < float(header["expected"]) < _full(assignment) and not any(g.startswith("test_") for g in edits):
+            if header.get("base") == "solution":
+                edits = {**grading.solution_code(ROOT, assignment), **edits}
+            return path.stem, edits, float(header["expected"])
     raise AssertionError(f"no sample student with a partial score in {assignment}")
 
 

@@ -167,13 +167,16 @@ def test_a_hung_function_or_cell_costs_only_itself(tmp_path):
     cells = [_solution("batch_mean", "def batch_mean(x):\n    while True:\n        try:\n            pass\n"
                                      "        except BaseException:\n            pass\n"),
              _test("test_mean", VISIBLE),
-             new_code_cell("import time\ntime.sleep(1000)"),
-             _solution("batch_variance", "def batch_variance(x):\n    return x.var(axis=0)\n"),
+             new_code_cell("import time\nhelper = 1\ntime.sleep(1000)"),  # interrupted: helper stays defined
+             new_code_cell("import time\nwhile True:\n    try:\n        time.sleep(1)\n"
+                           "    except BaseException:\n        pass"),  # ignores the interrupt: skipped
+             _solution("batch_variance", "def batch_variance(x):\n    return x.var(axis=0) * helper\n"),
              _test("test_var", VAR_VISIBLE)]
-    record, by_id = judge(tmp_path, cells, tests, cell_timeout=3.0)
-    assert verdicts(record) == {"test_mean": "fail", "test_var": "pass"}
+    record, by_id = judge(tmp_path, cells, tests, cell_timeout=2.0)
+    assert verdicts(record) == {"test_mean": "fail", "test_var": "pass"}, error_of(by_id["test_var"])
     assert "did not return within" in error_of(by_id["test_mean"])
-    assert record["runner"]["skipped_cells"] == [3] and record["runner"]["restarts"] >= 1
+    assert record["runner"]["skipped_cells"] == [4] and record["runner"]["restarts"] >= 1
+    assert "KeyboardInterrupt" in record["runner"]["cell_errors"]["3"]
 
 
 SOLUTION_BN = '''

@@ -165,12 +165,42 @@ def close(got: NDArray, expected: NDArray, rtol: float, atol: float) -> bool:
 
 
 def tolerance(dtype) -> tuple[float, float]:
-    return (1e-4, 1e-5) if np.dtype(dtype) == np.float32 else (1e-7, 1e-9)
+    """(rtol, atol) for an answer in ``dtype``.
+
+    float32: normalizing data whose mean is many standard deviations from 0
+    (random cases reach |mean|/std ~ 90) leaves absolute rounding errors up to
+    ~4e-5 in outputs of size ~1 (measured over 400 draws of the hidden cases),
+    so an absolute tolerance of 1e-5 failed correct answers near 0; every known
+    mistake differs by 1e-3 or more.
+    """
+    return (1e-4, 1e-4) if np.dtype(dtype) == np.float32 else (1e-7, 1e-9)
+
+
+#: A secret the judge mixes into the seeds of hidden random cases (None: the public seeds). Set only
+#: inside :func:`salted`: the hidden cases a grade rests on are then not the ones anyone can draw at home
+#: with ``checks.<name>(fn, hidden=True)``, so a table of memorised answers fails them.
+SEED_SALT: int | None = None
+
+
+def hidden_rng(seed: int) -> np.random.Generator:
+    """``np.random.default_rng(seed)``, salted with :data:`SEED_SALT` when the judge grades."""
+    return np.random.default_rng(seed if SEED_SALT is None else [seed, SEED_SALT])
+
+
+@contextlib.contextmanager
+def salted(salt: int | None) -> Iterator[None]:
+    """Within the block, :func:`hidden_rng` and :func:`random_cases` draw from ``[seed, salt]``."""
+    global SEED_SALT
+    old, SEED_SALT = SEED_SALT, salt
+    try:
+        yield
+    finally:
+        SEED_SALT = old
 
 
 def random_cases(seed: int, count: int = 6) -> Iterator[NDArray]:
-    """Random (N, D) batches, N from 2 to 64 and D from 1 to 20, float64 and float32."""
-    rng = np.random.default_rng(seed)
+    """Random (N, D) batches, N from 2 to 64 and D from 1 to 20, float64 and float32 (seed salted by the judge)."""
+    rng = hidden_rng(seed)
     for k in range(count):
         n, d = int(rng.integers(2, 65)), int(rng.integers(1, 21))
         x = rng.normal(rng.normal(0, 3, d), rng.uniform(0.1, 5, d), size=(n, d))

@@ -54,7 +54,7 @@ except ImportError:  # pragma: no cover - nbgrader is installed wherever grading
 from ..sandbox import UNSANDBOXED, Sandbox
 from ._remote import JudgeTimeout, ModuleRef, Runner, RunnerLost
 
-__all__ = ["JudgeTests", "ScrubFeedback", "judge_notebook", "trusted_tests", "course_salt", "salted_seeds", "UNSANDBOXED"]
+__all__ = ["JudgeTests", "ScrubFeedback", "judge_notebook", "trusted_tests", "course_salt", "UNSANDBOXED"]
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -130,10 +130,11 @@ class JudgeTests(NbGraderPreprocessor):
     max_restarts = Int(10, help="Runner restarts (after a timeout or a crash) before the judge gives up.").tag(config=True)
     max_output = Int(20000, help="Characters of check output kept per test cell.").tag(config=True)
     salt_hidden = Bool(True, help=(
-        "Mix a course secret into the random seeds of hidden test cells, so that the hidden cases a grade "
-        "rests on are not the ones anyone can generate with checks.<name>(fn, hidden=True) at home "
-        "(a memorised table of answers fails them). The secret is kept in judge-salt beside the "
-        "autograded folder (created on first use; never in a sandbox or a feedback).")).tag(config=True)
+        "Mix a course secret into the seeds of the hidden random cases (bn_helpers.checks._common.hidden_rng "
+        "and random_cases), so that the hidden cases a grade rests on are not the ones anyone can draw with "
+        "checks.<name>(fn, hidden=True) at home (a memorised table of answers fails them). The secret is kept "
+        "in judge-salt beside the autograded folder (created on first use; never in a sandbox or a feedback)."
+        )).tag(config=True)
 
     def preprocess(self, nb, resources):
         if not self.enabled:
@@ -187,28 +188,6 @@ def course_salt(folder: Path) -> int:
     except OSError:  # read-only course: a secret for this run only
         pass
     return value
-
-
-@contextlib.contextmanager
-def salted_seeds(salt: int | None):
-    """Inside the block, ``numpy.random.default_rng(seed)`` with an integer seed draws from ``[seed, salt]``."""
-    import numpy as np
-
-    if salt is None:
-        yield
-        return
-    original = np.random.default_rng
-
-    def default_rng(seed=None, *args, **kwargs):
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
-            seed = [int(seed), salt]
-        return original(seed, *args, **kwargs)
-
-    np.random.default_rng = default_rng
-    try:
-        yield
-    finally:
-        np.random.default_rng = original
 
 
 def judge_notebook(nb, tests: dict[str, tuple[str, float]], folder: Path, sandbox: Sandbox, log=None,
@@ -321,7 +300,7 @@ def _judge_cell(runner: Runner, gid: str, source: str, opt: dict) -> tuple[bool,
             ns[name] = value
         salt = opt.get("salt") if HIDDEN.search(source) else None
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings(), \
-                salted_seeds(salt):
+                _common.salted(salt):
             warnings.simplefilter("ignore")
             exec(compile(tree, f"<test {gid}>", "exec"), ns)
     except JudgeTimeout:

@@ -477,8 +477,9 @@ class Runner:
             else:
                 target[...] = ~target if target.dtype.kind == "b" else target + 1
 
-    def run_cell(self, source: str, timeout: float) -> dict:
-        reply, _ = self.request({"op": "cell", "src": source}, timeout=timeout)
+    def run_cell(self, source: str, timeout: float, grace: float = 5.0) -> dict:
+        """Run a cell: interrupted after ``timeout`` s (its effects so far stay, as in Jupyter); killed after the grace."""
+        reply, _ = self.request({"op": "cell", "src": source, "timeout": timeout}, timeout=timeout + grace)
         return reply
 
     def lookup(self, name: str, timeout: float = 10.0):

@@ -19,6 +19,7 @@ import builtins
 import collections
 import itertools
 import os
+import signal
 import sys
 import threading
 import time
@@ -255,6 +256,10 @@ class Server:
     def op_cell(self, header, blobs):
         t0 = time.perf_counter()
         error = None
+        limit = header.get("timeout")
+        if isinstance(limit, (int, float)) and limit > 0:  # interrupt the cell like Jupyter does; effects so far stay
+            signal.signal(signal.SIGALRM, signal.default_int_handler)
+            signal.setitimer(signal.ITIMER_REAL, float(limit))
         try:
             result = self.shell.run_cell(str(header.get("src", "")), store_history=True)
             err = result.error_before_exec or result.error_in_exec
@@ -262,6 +267,8 @@ class Server:
                 error = f"{type(err).__name__}: {err}"[:500]
         except BaseException as exc:  # noqa: B036 - the student's cell may raise anything
             error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         plt = sys.modules.get("matplotlib.pyplot")
         if plt is not None:
             try:

@@ -102,6 +102,7 @@ class GradientFlowView:
         self.widget = widgets.VBox([widgets.HBox(controls), self.pane.widget])
         self._measured = None   # the two measured lines, once drawn
         self._seed_lines = []   # the seed's illustration, while shown
+        self._measured_by: dict = {}   # (activation, gain) -> gradient_flow_curves(...)
         for c in controls:
             c.observe(self._on_change, names="value")
         self.update()
@@ -112,7 +113,10 @@ class GradientFlowView:
 
     def update(self) -> None:
         """Measure again with the current controls and update the lines in place."""
-        self.state = gradient_flow_curves(self.activation.value, self.gain.value, self.depth, self.seed)
+        key = (self.activation.value, self.gain.value)
+        if key not in self._measured_by:  # measure once per setting: moving back, or the checkbox, is instant
+            self._measured_by[key] = gradient_flow_curves(*key, self.depth, self.seed)
+        self.state = self._measured_by[key]
         series = {f"{k} (measured)": v for k, v in self.state.items()}
         full = True
         if self._measured is None:

@@ -108,6 +108,7 @@ class LayerFlowView:
                                            style=style)
         self.fig, self.axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
         plt.close(self.fig)
+        self._measured_by: dict = {}      # (depth, init_scale, activation) -> layer_flow_curves(...)
         self.pane = FigurePane(self.fig)  # live (ipympl) in JupyterLab, a PNG elsewhere
         self.out = self.pane.out
         controls = (self.depth, self.init_scale, self.activation)
@@ -118,7 +119,10 @@ class LayerFlowView:
 
     def update(self) -> None:
         """Measure again from the controls and redraw."""
-        self.state = layer_flow_curves(self.depth.value, self.init_scale.value, self.activation.value, self.seed)
+        key = (self.depth.value, self.init_scale.value, self.activation.value)
+        if key not in self._measured_by:  # measure once per setting: moving back is instant
+            self._measured_by[key] = layer_flow_curves(*key, self.seed)
+        self.state = self._measured_by[key]
         for ax in self.axes:
             ax.clear()
         curves = {k: self.state[k] for k in ("without BN", "with BN")}
