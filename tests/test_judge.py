@@ -104,13 +104,17 @@ def test_the_runner_has_no_reference_source_and_no_checks(tmp_path):
     runner = Runner(tmp_path / "work", Sandbox())
     runner.start()
     try:
-        runner.run_cell("import inspect, bn_helpers.numerics as n, bn_helpers.checks as c\n"
-                        "src = inspect.getsource(n)\noracle = repr(c.forward._stats)\n"
-                        "import os\nenv = sorted(os.environ)\n", timeout=30)
+        reply = runner.run_cell("import inspect, bn_helpers.numerics as n, bn_helpers.checks as c\n"
+                                "import bn_helpers.norms, bn_helpers.stats, bn_helpers.nn, bn_helpers.diagnostics\n"
+                                "from bn_helpers import data, plots, widgets, gradcheck\n"
+                                "from bn_helpers.experiments import why_normalize as E\n"
+                                "src = inspect.getsource(n)\noracle = repr(c.forward._stats)\n"
+                                "import os\nenv = sorted(os.environ)\n", timeout=30)
+        assert reply["cell_error"] is None
         src, oracle, env = runner.lookup("src"), runner.lookup("oracle"), runner.lookup("env")
     finally:
         runner.close()
-    assert "_forward(" in src and "mean(axis" not in src and "def batch_mean" not in src
+    assert ".forward(" in src and "mean(axis" not in src and "def batch_mean" not in src
     assert "not available while your code is graded" in oracle
     assert not any("DB_URL" in k or "TOKEN" in k for k in env)
 

@@ -47,29 +47,30 @@ def _reference_stub(module, reference: tuple[str, ...]) -> tuple[str, set[str]]:
     """Source of a forwarding module, and the names of the functions it forwards."""
     name = module.__name__
     lines = [f'"""{name} while your code is graded: each function is computed by the grader, which sees the call."""',
-             "from _bn_runner import forward as _forward, namedtuple_class as _nt, unavailable_class as _unavailable",
+             "import _bn_runner as __bn_runner",
              ""]
     forwarded: set[str] = set()
     for attr, value in sorted(vars(module).items()):
-        if attr.startswith("__"):
+        if attr.startswith("__") or attr == "__bn_runner":
             continue
         origin = getattr(value, "__module__", None)
         if inspect.isfunction(value):
             if origin == name:
-                lines.append(f"{attr} = _forward({name!r}, {attr!r})")
+                lines.append(f"{attr} = __bn_runner.forward({name!r}, {attr!r})")
                 forwarded.add(attr)
             elif origin in reference:
-                lines.append(f"{attr} = _forward({origin!r}, {value.__name__!r})")
+                lines.append(f"{attr} = __bn_runner.forward({origin!r}, {value.__name__!r})")
         elif _is_namedtuple(value):
             if origin == name:
                 defaults = tuple(value._field_defaults[f] for f in value._fields if f in value._field_defaults)
                 if not _literal(defaults):
                     defaults = ()
-                lines.append(f"{attr} = _nt({value.__name__!r}, {tuple(value._fields)!r}, {defaults!r}, {name!r})")
+                lines.append(f"{attr} = __bn_runner.namedtuple_class({value.__name__!r}, {tuple(value._fields)!r}, "
+                             f"{defaults!r}, {name!r})")
             elif origin in reference:
                 lines.append(f"from {origin} import {value.__name__} as {attr}")
         elif inspect.isclass(value) and origin in (name, *reference):
-            lines.append(f"{attr} = _unavailable({origin!r}, {value.__name__!r})")
+            lines.append(f"{attr} = __bn_runner.unavailable_class({origin!r}, {value.__name__!r})")
         elif _literal(value) and not inspect.ismodule(value):
             lines.append(f"{attr} = {value!r}")
     return "\n".join(lines) + "\n", forwarded
@@ -77,7 +78,7 @@ def _reference_stub(module, reference: tuple[str, ...]) -> tuple[str, set[str]]:
 
 def _inert_stub(name: str) -> str:
     return (f'"""{name} is not available while your code is graded: every name here does nothing."""\n'
-            f"from _bn_runner import inert_getattr as _inert\n__getattr__ = _inert({name!r})\n")
+            f"import _bn_runner as __bn_runner\n__getattr__ = __bn_runner.inert_getattr({name!r})\n")
 
 
 def build(dest: Path, package: str = "bn_helpers", real: tuple[str, ...] = REAL,

@@ -4,9 +4,10 @@ A view draws into one Matplotlib figure and updates its artists in place.
 :class:`FigurePane` shows that figure:
 
 * **live**, in JupyterLab or Notebook 7 with ipympl's front end: the figure's
-  canvas is an ipympl ``Canvas`` widget, and a redraw is
-  ``fig.canvas.draw_idle()``, which sends only the changed pixels to the
-  browser (tens of milliseconds, not a new PNG through an Output widget);
+  canvas is an ipympl ``Canvas`` widget; the view updates its artists in
+  place and a redraw renders at once and sends only the changed pixels to
+  the browser (blitting the moving artists where the axes stay), not a new
+  PNG through an Output widget;
 * **static** everywhere else (nbclient and nbconvert runs, the tests, the
   book, a front end without ipympl): a PNG in an ``ipywidgets.Output``, as
   before.
@@ -45,7 +46,7 @@ class FigurePane:
         True once the front end has shown the canvas; :meth:`show` then
         only asks for a redraw.
     redraws : int
-        How many times :meth:`show` sent the figure (PNG or live redraw).
+        How many times :meth:`show` was called (a PNG, or a live redraw).
     """
 
     def __init__(self, fig: Figure):
