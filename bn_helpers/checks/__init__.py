@@ -103,12 +103,11 @@ def _public(check):
     return run
 
 
-for _name in ("batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "BatchNorm1d",
-              "keras_to_torch_momentum", "batchnorm_backward", "batchnorm_backward_compact", "layer_stats",
-              "saturation_fraction", "standardize", "batch_renorm_forward", "groupnorm_forward",
-              "instancenorm_forward", "layernorm_forward", "spatial_batchnorm_forward", "fold_batchnorm",
-              "merge_batch_stats", "normalize_backward", "rmsnorm_forward", "rmsnorm_backward"):
-    globals()[_name] = _public(globals()[_name])
-del _name
 
 __all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact", "BatchNorm1d", "keras_to_torch_momentum", "TIME_BUDGET", "standardize", "layer_stats", "saturation_fraction", "spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward", "groupnorm_forward", "batch_renorm_forward", "fold_batchnorm", "merge_batch_stats", "normalize_backward", "rmsnorm_forward", "rmsnorm_backward"]
+
+# Every check a test cell calls fails with its message alone (see _public): wrap whatever __all__ exports.
+for _name in __all__:
+    if callable(globals()[_name]):
+        globals()[_name] = _public(globals()[_name])
+del _name

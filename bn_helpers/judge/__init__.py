@@ -52,7 +52,7 @@ except ImportError:  # pragma: no cover - nbgrader is installed wherever grading
     from nbconvert.preprocessors import Preprocessor as NbGraderPreprocessor
 
 from ..sandbox import UNSANDBOXED, Sandbox
-from ._remote import JudgeTimeout, ModuleRef, Runner, RunnerLost
+from ._remote import JudgeTimeout, ModuleRef, Runner
 
 __all__ = ["JudgeTests", "ScrubFeedback", "judge_notebook", "trusted_tests", "course_salt", "UNSANDBOXED"]
 
