@@ -6,15 +6,20 @@ SPEC is a JSON file written by :meth:`bn_helpers.sandbox.Sandbox.command`.
 """
 import json
 import os
-import resource
 import signal
 import sys
 
-_RLIMITS = {"cpu": resource.RLIMIT_CPU, "as": resource.RLIMIT_AS, "fsize": resource.RLIMIT_FSIZE,
-            "nofile": resource.RLIMIT_NOFILE, "core": resource.RLIMIT_CORE}
+try:
+    import resource
+except ImportError:  # Windows: no resource limits (grading there is UNSANDBOXED anyway; use WSL)
+    resource = None
 
 
 def apply_limits(limits):
+    if resource is None:
+        return
+    _RLIMITS = {"cpu": resource.RLIMIT_CPU, "as": resource.RLIMIT_AS, "fsize": resource.RLIMIT_FSIZE,
+                "nofile": resource.RLIMIT_NOFILE, "core": resource.RLIMIT_CORE}
     for key, value in limits.items():
         which = _RLIMITS[key]
         soft, hard = resource.getrlimit(which)
@@ -28,9 +33,10 @@ def launch(spec_path):
         spec = json.load(f)
     try:
         os.setpgid(0, 0)
-    except OSError:
+    except (OSError, AttributeError):
         pass
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     apply_limits(spec["limits"])
     if "bwrap" in spec:
         args = [spec["bwrap_path"], *spec["bwrap"]]

@@ -11,6 +11,11 @@ Three kinds of module, decided by name:
 * **inert** (everything else: ``checks``, ``experiments``, ``widgets``,
   ``grading``, ``judge``, ``sandbox``, modules added later): every name is a
   do-nothing stand-in. The checks and their oracles do not exist here.
+
+A new module of reference code (one a check forbids) must be added to
+:data:`REFERENCE`; until then it is inert, which is safe (nothing of it runs)
+but breaks notebooks that use it. Never list a module with side effects
+(``grading``, ``demo``): its functions would run in the grading process.
 """
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ import inspect
 import shutil
 from pathlib import Path
 
-REFERENCE = ("bn_helpers.numerics", "bn_helpers.norms", "bn_helpers.stats", "bn_helpers.nn", "bn_helpers.diagnostics")
+REFERENCE = ("bn_helpers.numerics", "bn_helpers.norms", "bn_helpers.stats", "bn_helpers.nn", "bn_helpers.diagnostics",
+             "bn_helpers.rmsnorm")
 REAL = ("bn_helpers", "bn_helpers._validate", "bn_helpers.data", "bn_helpers.gradcheck", "bn_helpers.plots")
 
 HERE = Path(__file__).resolve().parent
