@@ -111,3 +111,8 @@ for _name in __all__:
     if callable(globals()[_name]):
         globals()[_name] = _public(globals()[_name])
 del _name
+
+# In a notebook, a cell that needs an unfinished exercise or a skipped cell says which (bn_helpers._hints).
+from .. import _hints as _hints_module  # noqa: E402
+
+_hints_module.install()
