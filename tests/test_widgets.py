@@ -317,3 +317,47 @@ def test_scatter_view_is_a_png_until_the_front_end_answers_then_live_and_in_plac
     np.testing.assert_allclose(_offsets(view.axes[0]), view.state["x"])
     assert len(_offsets(view.axes[1])) == 80
     assert f"σ=({view.state['y_std'][0]:.2f}" in view.axes[1].get_title()
+
+
+def test_a_live_view_leaves_the_notebooks_backend_alone():
+    """Importing ipympl switches pyplot to its backend; the notebook's later figures must stay inline."""
+    pytest.importorskip("ipympl")
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('module://matplotlib_inline.backend_inline')\n"
+            "import matplotlib.pyplot as plt\n"
+            "from bn_helpers.widgets import ScatterView\n"
+            "view = ScatterView(); assert view.pane.canvas is not None\n"
+            "print(matplotlib.get_backend(), type(plt.figure().canvas).__module__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    backend, canvas = out.stdout.split()
+    assert backend == "module://matplotlib_inline.backend_inline", backend
+    assert "ipympl" not in canvas, canvas
+
+
+def test_live_pane_sends_the_same_pixels_as_matplotlib_in_a_faster_png():
+    """The pane's PNG (zlib level 1) decodes to exactly the diff image Matplotlib's WebAgg would send."""
+    pytest.importorskip("ipympl")
+    from io import BytesIO
+
+    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
+    from PIL import Image
+
+    view = ScatterView()
+    pane = view.pane
+    pane._on_message(pane.canvas, {"type": "initialized"}, [])
+    canvas, sent = view.fig.canvas, []
+    canvas.manager.web_sockets = [type("Socket", (), {"send_binary": lambda self, data: sent.append(data)})()]
+    clouds = list(view._clouds)
+    for shift in (2.1, -1.0):
+        last = canvas._last_buff.copy()
+        view.shift.value = shift
+        assert view._clouds == clouds                                   # the same collections, moved
+        mine = np.asarray(Image.open(BytesIO(sent[-1])))
+        canvas._png_is_old, canvas._last_buff = True, last              # Matplotlib's own method, same frames
+        theirs = np.asarray(Image.open(BytesIO(FigureCanvasWebAggCore.get_diff_image(canvas))))
+        np.testing.assert_array_equal(mine, theirs)
+        assert mine[..., 3].any() and not mine[..., 3].all()            # a diff: some pixels changed, not all
+    plt.close(view.fig)
