@@ -171,9 +171,16 @@ def _answer(nb: dict, course: Path) -> dict:
                  for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
     for cell in nb["cells"]:
         gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if cell["cell_type"] == "code" and gid in solutions:
+        if gid in solutions:  # code and written answers alike
             cell["source"] = solutions[gid]
     return nb
+
+
+def _written_points(course: Path) -> dict[str, float]:
+    """The written answers of the source notebook (graded by hand) and their points."""
+    source = nbformat.read(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    cells = [c.metadata["nbgrader"] for c in source.cells if c.cell_type == "markdown"]
+    return {m["grade_id"]: float(m["points"]) for m in cells if m.get("grade") and m.get("solution")}
 
 
 def _action(hub: Hub, user: str, action: str):
@@ -231,8 +238,26 @@ def test_the_whole_nbgrader_round_through_jupyterhub(hub):
     scores = {s["student"]: s for s in hub.ok("GET", f"/user/{INSTRUCTOR}/formgrader/api/submissions/{ASSIGNMENT}",
                                                 user=INSTRUCTOR)}
     max_score = scores["alice"]["max_score"]
-    assert max_score > 0 and scores["alice"]["score"] == max_score, scores["alice"]
+    written = _written_points(hub.course)
+    assert written, "the assignment needs a written answer graded by hand"
+    # autograding scores the code; alice's written answers wait for the instructor
+    assert max_score > 0 and scores["alice"]["score"] == max_score - sum(written.values()), scores["alice"]
+    assert scores["alice"]["needs_manual_grade"], scores["alice"]
     assert scores["bruno"]["score"] == 0, scores["bruno"]
+
+    # the instructor grades alice's written answers in formgrader (its API, as its page does); the total updates
+    notebooks = hub.ok("GET", f"/user/{INSTRUCTOR}/formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}",
+                       user=INSTRUCTOR)
+    (mine,) = [n for n in notebooks if n["student"] == "alice"]
+    grades = hub.ok("GET", f"/user/{INSTRUCTOR}/formgrader/api/grades?submission_id={mine['id']}", user=INSTRUCTOR)
+    manual = [g for g in grades if g["name"] in written]
+    assert {g["name"] for g in manual} == set(written) and all(g["needs_manual_grade"] for g in manual), manual
+    for g in manual:
+        hub.ok("PUT", f"/user/{INSTRUCTOR}/formgrader/api/grade/{g['id']}", body={"manual_score": written[g["name"]]},
+               user=INSTRUCTOR)
+    scores = {s["student"]: s for s in hub.ok("GET", f"/user/{INSTRUCTOR}/formgrader/api/submissions/{ASSIGNMENT}",
+                                                user=INSTRUCTOR)}
+    assert scores["alice"]["score"] == max_score and not scores["alice"]["needs_manual_grade"], scores["alice"]
     _formgrader(hub, f"assignment/{ASSIGNMENT}/generate_feedback")
     _formgrader(hub, f"assignment/{ASSIGNMENT}/release_feedback")
 
