@@ -84,6 +84,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_norms.py
 	$(BIN)/python benchmarks/bench_course.py
 	$(BIN)/python benchmarks/bench_grading.py
+	BN_LATENCY_MS=100 $(BIN)/python -m pytest tests/test_browser.py -q -s -p no:randomly
 
 clean-venv:
 	rm -rf $(VENV)

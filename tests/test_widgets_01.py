@@ -128,3 +128,82 @@ def test_view_goes_live_when_the_front_end_answers():
     view.depth.value = 5
     assert pane.redraws == redraws + 1 and not view.fig.get_constrained_layout()   # layout kept from the first draw
     assert all(len(ln.get_xdata()) == 5 for ln in view.axes[0].get_lines() if "BN" in ln.get_label())
+
+
+def test_live_view_updates_its_artists_in_place():
+    """A move changes the data of the same lines, bands and title (no cleared axes), and redraws only them
+    while the limits hold the data."""
+    pytest.importorskip("ipympl")
+    view = LayerFlowView(depth=10, init_scale=0.5, activation="tanh")
+    pane = view.pane
+    pane._on_message(pane.canvas, {"type": "initialized"}, [])
+    ax_mean, ax_std = view.axes
+    artists = [*ax_mean.get_lines(), *ax_mean.collections, *ax_std.get_lines(), view.fig._suptitle]
+    limits = [(ax.get_xlim(), ax.get_ylim()) for ax in view.axes]
+    view.init_scale.value = 2 ** -0.75          # one step down: the curves move inside the same axes
+    assert [*ax_mean.get_lines(), *ax_mean.collections, *ax_std.get_lines(), view.fig._suptitle] == artists
+    assert [(ax.get_xlim(), ax.get_ylim()) for ax in view.axes] == limits
+    assert pane._background is not None and "init scale 0.595" in view.fig._suptitle.get_text()
+    for move in ({"activation": "relu"}, {"depth": 13}, {"init_scale": 2.0}):
+        for name, value in move.items():
+            getattr(view, name).value = value
+        assert [*ax_mean.get_lines(), *ax_mean.collections, *ax_std.get_lines(), view.fig._suptitle] == artists
+        expected = layer_flow_curves(view.depth.value, view.init_scale.value, view.activation.value)
+        for label in ("without BN", "with BN"):
+            std = _lines(ax_std)[label].get_ydata()
+            np.testing.assert_allclose(std, [s for _, s in expected[label]])
+            mean = [ln for ln in ax_mean.get_lines() if ln.get_label().startswith(label)][0].get_ydata()
+            np.testing.assert_allclose(mean, [m for m, _ in expected[label]])
+        for ax in view.axes:   # the limits hold every point drawn
+            lo, hi = ax.get_ylim()
+            ys = np.concatenate([ln.get_ydata() for ln in ax.get_lines() if "BN" in ln.get_label()])
+            assert lo <= ys.min() and ys.max() <= hi and ax.get_xlim()[1] >= view.depth.value
+    band = ax_mean.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() >= 0                       # ReLU: the band stops at 0, as in the static plot
+    assert ax_std.get_yscale() == "log"          # ReLU at 2 explodes without BN: log scale, as the static plot
+    plt.close(view.fig)
+
+
+def test_measured_once_per_setting_and_ahead_only_in_an_event_loop():
+    import asyncio
+
+    from bn_helpers.widgets._live import Measured
+
+    calls = []
+    m = Measured(lambda a, b: calls.append((a, b)) or a + b, pause=0.0)
+    assert m[1, 2] == 3 and m[1, 2] == 3 and calls == [(1, 2)]      # measured once
+    m.ahead([(2, 2), (3, 3)])                                          # no running loop: nothing ahead
+    assert calls == [(1, 2)] and (2, 2) not in m
+
+    async def idle():
+        m.ahead([(1, 2), (2, 2), (3, 3)])
+        await asyncio.sleep(0.05)
+        m.ahead([(4, 4), (5, 5)])
+        m.stop()                                                       # the controls moved on: dropped
+        await asyncio.sleep(0.05)
+
+    asyncio.run(idle())
+    assert calls == [(1, 2), (2, 2), (3, 3)] and m[3, 3] == 6 and (4, 4) not in m
+
+
+def test_live_view_measures_the_next_settings_while_idle():
+    pytest.importorskip("ipympl")
+    import asyncio
+
+    async def run():
+        view = LayerFlowView(depth=4, init_scale=1.0, activation="tanh")
+        view.pane._on_message(view.pane.canvas, {"type": "initialized"}, [])
+        await asyncio.sleep(0)
+        for _ in range(200):
+            if all(k in view._measured_by for k in view._neighbours()):
+                break
+            await asyncio.sleep(0.05)
+        return view
+
+    view = asyncio.run(run())
+    from bn_helpers.widgets._live import setting
+    assert (5, 1.0, "tanh") in view._measured_by and (4, setting(2 ** 0.25), "tanh") in view._measured_by
+    assert view._measured_by[5, 1.0, "tanh"] == layer_flow_curves(5, 1.0, "tanh")
+    view.depth.value = 5                                       # found ready: the same dict, not measured again
+    assert view.state is view._measured_by[5, 1.0, "tanh"]
+    plt.close(view.fig)

@@ -13,6 +13,9 @@ from bn_helpers.experiments.backward import gradient_flow  # noqa: E402
 from bn_helpers.widgets import GradientFlowView, gradient_flow_curves  # noqa: E402
 from bn_helpers.widgets.backward import SEED_ILLUSTRATION  # noqa: E402
 
+# one worker runs the whole module: its module-scoped fixtures are computed once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_widgets_03")
+
 
 def test_curves_are_the_measurements():
     curves = gradient_flow_curves("tanh", gain=0.5, depth=5)
@@ -127,3 +130,26 @@ def test_live_view_updates_the_same_lines_in_place():
     redraws = pane.redraws
     view.show_seed.value = True
     assert len(_lines(view.ax)) == 4 and pane.redraws == redraws + 1
+
+
+def test_live_view_redraws_only_the_lines_while_the_limits_hold():
+    """In place: the same Line2D objects get the new data; a gain step keeps the y limits (a blit)."""
+    pytest.importorskip("ipympl")
+    view = GradientFlowView(depth=5)
+    pane = view.pane
+    pane._on_message(pane.canvas, {"type": "initialized"}, [])
+    lines, limits = _lines(view.ax), view.ax.get_ylim()
+    view.gain.value = 10 ** 0.1                              # one step of the slider
+    assert _lines(view.ax) == lines and pane._background is not None
+    np.testing.assert_allclose(lines["without BN (measured)"].get_ydata(),
+                               view.state["without BN"] / view.state["without BN"][-1])
+    np.testing.assert_allclose(view.state["with BN"], gradient_flow("sigmoid", "batch", depth=5, gain=10 ** 0.1),
+                               rtol=1e-9)                    # the gain as a key: 12 significant digits
+    assert view.ax.get_ylim() == limits                      # the curves still fit: the axes were not redrawn
+    view.show_seed.value = True                              # the seed's numbers reach 1e-8: the limits follow
+    lo, hi = view.ax.get_ylim()
+    assert lo <= 1e-8 and hi >= 1 and {k: v for k, v in _lines(view.ax).items() if k in lines} == lines
+    assert len(view.ax.get_legend().get_texts()) == 4
+    view.show_seed.value = False
+    assert _lines(view.ax) == lines and len(view.ax.get_legend().get_texts()) == 2
+    plt.close(view.fig)

@@ -127,6 +127,7 @@ class FigurePane:
         self.on_live = None       # called (no arguments) once the live canvas shows
         self._drawn = False       # after the first live draw the layout is kept
         self._background = None   # the pixels under the moving artists (blitting)
+        self._dynamic = ()        # the moving artists of the last show
         try:
             Canvas, FigureManager = _ipympl()
         except ImportError:  # no ipympl: the static PNG only
@@ -146,7 +147,7 @@ class FigurePane:
             self.live = True
             self.widget.children = (self.canvas,)
             self.out.clear_output()
-            self.show()
+            self.show(self._dynamic, full=True)   # the background for the next moves' blits, at once
             if self.on_live is not None:
                 self.on_live()
 
@@ -161,6 +162,7 @@ class FigurePane:
         artists are drawn again over the saved background (blitting).
         """
         self.redraws += 1
+        self._dynamic = tuple(dynamic)
         if not self.live:
             if get_ipython() is not None:  # in plain Python there is no front end to show it in
                 with self.out:
@@ -169,7 +171,9 @@ class FigurePane:
             return
         canvas = self.fig.canvas
         if not self._drawn:  # lay the figure out once, everything visible, then keep that layout
-            FigureCanvasAgg.draw(canvas)
+            engine = self.fig.get_layout_engine()
+            if engine is not None:   # the layout a draw would make, without rendering twice
+                engine.execute(self.fig)
             self.fig.set_layout_engine("none")
             self._drawn = True
         if dynamic and (full or self._background is None):

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from ..experiments.backward import gradient_flow
 from ..plots import plot_gradient_flow
 from ..plots.style import condition_color
-from ._live import FigurePane
+from ._live import FigurePane, Measured, log_slider_steps, setting, sticky_limits
 
 __all__ = ["SEED_ILLUSTRATION", "gradient_flow_curves", "GradientFlowView"]
 
@@ -97,12 +97,14 @@ class GradientFlowView:
         self.fig, self.ax = plt.subplots(figsize=(7.5, 4.2), layout="constrained")
         plt.close(self.fig)
         self.pane = FigurePane(self.fig)
+        self.pane.on_live = self._measure_ahead
         self.out = self.pane.out
         controls = (self.activation, self.gain, self.show_seed)
         self.widget = widgets.VBox([widgets.HBox(controls), self.pane.widget])
         self._measured = None   # the two measured lines, once drawn
         self._seed_lines = []   # the seed's illustration, while shown
-        self._measured_by: dict = {}   # (activation, gain) -> gradient_flow_curves(...)
+        # (activation, gain) -> gradient_flow_curves(...), once per setting: moving back, or the checkbox, is instant
+        self._measured_by = Measured(lambda act, gain: gradient_flow_curves(act, gain, self.depth, self.seed))
         for c in controls:
             c.observe(self._on_change, names="value")
         self.update()
@@ -111,14 +113,29 @@ class GradientFlowView:
         return (f"{self.depth}×100 {self.activation.value} net at init, "
                 f"init std {self.gain.value:.2g}/√fan_in")
 
+    def _neighbours(self) -> list:
+        """The settings one slider step away (not the other activations: a new one redraws the axes anyway)."""
+        return [(self.activation.value, g) for g in log_slider_steps(self.gain)]
+
+    def _limits(self) -> tuple:
+        """The y limits (log axis): kept while every shown line fits and fills half of them (in decades)."""
+        ys = np.concatenate([ln.get_ydata() for ln in [*self._measured.values(), *self._seed_lines]])
+        lo, hi = float(ys.min()), float(ys.max())
+        span = max(np.log10(hi / lo), 0.1)   # autoscale's 5 % margins on either side, in decades
+        tight = (lo * 10 ** (-0.05 * span), hi * 10 ** (0.05 * span))
+        return sticky_limits(self.ax.get_ylim(), tight, log=True, data=(lo, hi))
+
     def update(self) -> None:
-        """Measure again with the current controls and update the lines in place."""
-        key = (self.activation.value, self.gain.value)
-        if key not in self._measured_by:  # measure once per setting: moving back, or the checkbox, is instant
-            self._measured_by[key] = gradient_flow_curves(*key, self.depth, self.seed)
+        """Measure again with the current controls and update the lines in place.
+
+        Live, only the moving artists (the lines, the title, the legend) are
+        drawn again over the kept background, unless the limits change; the
+        settings one move away are then measured in the background.
+        """
+        key = (self.activation.value, setting(self.gain.value))
+        self._measured_by.stop()    # the old neighbours are no longer measured ahead
         self.state = self._measured_by[key]
         series = {f"{k} (measured)": v for k, v in self.state.items()}
-        full = True
         if self._measured is None:
             plot_gradient_flow(self.ax, series, title=self._title())
             self._measured = {ln.get_label(): ln for ln in self.ax.get_lines()}
@@ -127,12 +144,6 @@ class GradientFlowView:
                 values = np.asarray(values, dtype=np.float64)
                 self._measured[label].set_ydata(np.maximum(values / values[-1], 1e-300))
             self.ax.set_title(self._title())
-            limits = self.ax.get_ylim()
-            self.ax.relim()
-            self.ax.autoscale_view()
-            full = self.ax.get_ylim() != limits   # new ticks: draw everything
-        if self.show_seed.value != bool(self._seed_lines):
-            full = True
         if self.show_seed.value and not self._seed_lines:
             for label in ("without BN", "with BN"):
                 self._seed_lines += self.ax.semilogy(
@@ -144,7 +155,17 @@ class GradientFlowView:
                 line.remove()
             self._seed_lines = []
             self.ax.legend(fontsize=9)
-        self.pane.show(dynamic=[*self._measured.values(), self.ax.title], full=full)
+        limits = self.ax.get_ylim()
+        self.ax.set_ylim(*self._limits())
+        full = self.ax.get_ylim() != limits   # new ticks: draw everything
+        dynamic = [*self._measured.values(), *self._seed_lines, self.ax.title, self.ax.get_legend()]
+        self.pane.show(dynamic=dynamic, full=full)
+        self._measure_ahead()
+
+    def _measure_ahead(self) -> None:
+        """Live (a hand on the controls): measure the settings one move away while the hand rests."""
+        if self.pane.live:
+            self._measured_by.ahead(self._neighbours())
 
     def _on_change(self, change) -> None:
         self.update()

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
 from IPython.display import display
 
-from ..diagnostics import saturation_fraction, sigmoid_saturation_fraction
-from ..experiments.why_normalize import layer_flow
-from ..plots.why_normalize import plot_layer_flow
-from ._live import FigurePane
+from .. import nn
+from ..data import load_digits_split
+from ..diagnostics import layer_stats, saturation_fraction, sigmoid_saturation_fraction
+from ..experiments._threads import one_thread
+from ..plots.why_normalize import _PLAIN, _RANGES, _std_axis, plot_layer_flow
+from ._live import FigurePane, Measured, log_slider_steps, setting, sticky_limits
 
 __all__ = ["layer_flow_curves", "LayerFlowView"]
 
@@ -64,9 +67,9 @@ def layer_flow_curves(depth: int, init_scale: float, activation: str = "tanh", s
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
     out: dict = {"saturated": {}}
     for label, norm in (("without BN", None), ("with BN", "batch")):
-        flow = layer_flow(int(depth), float(init_scale), activation, norm, seed=seed)
-        out[label] = flow["stats"]
-        last = flow["activations"][-1]
+        outputs = _activations(int(depth), float(init_scale), activation, norm, seed)
+        out[label] = layer_stats(outputs)
+        last = outputs[-1]
         if activation == "tanh":
             out["saturated"][label] = saturation_fraction(last)
         elif activation == "sigmoid":
@@ -76,8 +79,50 @@ def layer_flow_curves(depth: int, init_scale: float, activation: str = "tanh", s
     return out
 
 
+def _activations(depth: int, init_scale: float, activation: str, norm, seed: int, n: int = 500,
+                 width: int = 100) -> list:
+    """Each hidden layer's activation output, as :func:`bn_helpers.experiments.why_normalize.layer_flow` measures it.
+
+    The same network, batch and forward pass (one BLAS thread), keeping only
+    the activations' outputs: ``layer_flow`` records (copies) every layer's
+    input and output, which costs a third of the time here, where the view
+    measures at every move of a control.
+    """
+    X = load_digits_split(seed=0).X_train[:n]
+    model = nn.mlp([X.shape[1]] + [width] * depth + [10], activation=activation, norm=norm, seed=seed,
+                   weight_scale=None)
+    outputs: list = []
+
+    def keep(module, event, _inp, out):
+        if event == "forward":
+            outputs.append(out)
+
+    for layer in model.modules:
+        if isinstance(layer, nn.Linear):
+            layer.W[...] *= init_scale
+        elif isinstance(layer, (nn.Tanh, nn.ReLU, nn.Sigmoid)):
+            layer.hooks.append(keep)
+    with one_thread():
+        model.forward(X)
+    return outputs
+
+
+def _set_band(band, x, low, high) -> None:
+    """New data for a ``fill_between`` band, in place (Matplotlib >= 3.10: ``set_data``; before: its polygon)."""
+    if hasattr(band, "set_data"):   # FillBetweenPolyCollection
+        band.set_data(x, low, high)
+    else:
+        band.set_verts([np.concatenate([np.column_stack([x, high]), np.column_stack([x, low])[::-1]])])
+
+
 class LayerFlowView:
     """Depth, init scale and activation; per-layer mean and std of the activations, with and without BN.
+
+    A move of a control updates the same artists (lines, bands, title) with
+    new data; the axes keep their limits while the data fit them, so that,
+    live, only the curves are drawn again (see :class:`._live.FigurePane`).
+    Each setting is measured once, and, live, the settings one move away
+    are measured while the hand rests (:class:`._live.Measured`).
 
     Attributes
     ----------
@@ -108,8 +153,11 @@ class LayerFlowView:
                                            style=style)
         self.fig, self.axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
         plt.close(self.fig)
-        self._measured_by: dict = {}      # (depth, init_scale, activation) -> layer_flow_curves(...)
+        # (depth, init_scale, activation) -> layer_flow_curves(...), once per setting: moving back is instant
+        self._measured_by = Measured(lambda *key: layer_flow_curves(*key, self.seed))
+        self._artists = None              # label -> (mean line, band, std line), once drawn
         self.pane = FigurePane(self.fig)  # live (ipympl) in JupyterLab, a PNG elsewhere
+        self.pane.on_live = self._measure_ahead
         self.out = self.pane.out
         controls = (self.depth, self.init_scale, self.activation)
         self.widget = widgets.VBox([widgets.HBox(controls), self.pane.widget])
@@ -117,22 +165,127 @@ class LayerFlowView:
             w.observe(self._on_change, names="value")
         self.update()
 
-    def update(self) -> None:
-        """Measure again from the controls and redraw."""
-        key = (self.depth.value, self.init_scale.value, self.activation.value)
-        if key not in self._measured_by:  # measure once per setting: moving back is instant
-            self._measured_by[key] = layer_flow_curves(*key, self.seed)
-        self.state = self._measured_by[key]
-        for ax in self.axes:
-            ax.clear()
-        curves = {k: self.state[k] for k in ("without BN", "with BN")}
-        plot_layer_flow(self.axes, curves, activation=self.activation.value)
+    def _neighbours(self) -> list:
+        """The settings one slider step away (the next step of the same slider first).
+
+        Not the other activations: a new activation redraws the axes anyway,
+        and a shorter list leaves the kernel idle sooner for the next move.
+        """
+        d, s, a = self.depth, self.init_scale, self.activation
+        keys = []
+        for step in (1, -1):
+            if d.min <= d.value + step <= d.max:
+                keys.append((d.value + step, setting(s.value), a.value))
+        keys += [(d.value, value, a.value) for value in log_slider_steps(s)]
+        return keys
+
+    def _measure_ahead(self) -> None:
+        """Live (a hand on the controls): measure the neighbouring settings while the hand rests."""
+        if self.pane.live:
+            self._measured_by.ahead(self._neighbours())
+
+    def _curves(self) -> tuple:
+        """Per label: (layers, mean, band low, band high, std), the band cut to the activation's range."""
+        low, high = _RANGES[self.activation.value]
+        out = {}
+        for label in ("without BN", "with BN"):
+            stats = np.asarray(self.state[label], dtype=np.float64)
+            mean, std = stats[:, 0], stats[:, 1]
+            out[label] = (np.arange(1, len(stats) + 1), mean, np.clip(mean - std, low, high),
+                          np.clip(mean + std, low, high), std)
+        return out
+
+    def _title(self) -> str:
         sat = self.state["saturated"]
-        self.fig.suptitle(
-            f"{self.depth.value} {self.activation.value} layers, init scale {self.init_scale.value:.3g}; "
-            f"{'dead' if self.activation.value == 'relu' else 'saturated'} units in the last layer: {sat['without BN']:.0%} without BN, {sat['with BN']:.0%} with BN",
-            fontsize=11)
-        self.pane.show()
+        return (f"{self.depth.value} {self.activation.value} layers, init scale {self.init_scale.value:.3g}; "
+                f"{'dead' if self.activation.value == 'relu' else 'saturated'} units in the last layer: "
+                f"{sat['without BN']:.0%} without BN, {sat['with BN']:.0%} with BN")
+
+    def update(self) -> None:
+        """Measure again from the controls and update the figure's artists in place."""
+        key = (self.depth.value, setting(self.init_scale.value), self.activation.value)
+        self._measured_by.stop()   # the old neighbours are no longer measured ahead
+        self.state = self._measured_by[key]
+        ax_mean, ax_std = self.axes
+        if self._artists is None:  # the first time: the static plot, whose artists are then updated in place
+            curves = {k: self.state[k] for k in ("without BN", "with BN")}
+            plot_layer_flow(self.axes, curves, activation=self.activation.value)
+            mean_lines = {ln.get_label().split(":")[0]: ln for ln in ax_mean.get_lines() if "BN" in ln.get_label()}
+            std_lines = {ln.get_label(): ln for ln in ax_std.get_lines() if "BN" in ln.get_label()}
+            bands = dict(zip(("without BN", "with BN"), ax_mean.collections))
+            self._artists = {k: (mean_lines[k], bands[k], std_lines[k]) for k in mean_lines}
+            self.fig.suptitle(self._title(), fontsize=11)
+            ax_mean.set_xlim(0.5, self.depth.value + 0.5)
+            ax_std.set_xlim(0.5, self.depth.value + 0.5)
+            self._set_limits(self._curves(), first=True)
+            self.pane.show(dynamic=self._dynamic(), full=True)
+            self._measure_ahead()
+            return
+        before = [(ax.get_xlim(), ax.get_ylim(), ax.get_yscale()) for ax in self.axes]
+        curves = self._curves()
+        for label, (layers, mean, lo, hi, std) in curves.items():
+            line, band, std_line = self._artists[label]
+            line.set_data(layers, mean)
+            _set_band(band, layers, lo, hi)
+            std_line.set_data(layers, std)
+        depth = self.depth.value
+        right = ax_mean.get_xlim()[1]   # layers 1..depth; room for a few more when the net grows
+        if not (depth + 0.5 <= right and depth >= 0.5 * (right - 0.5)):
+            right = (5 * int(np.ceil(depth / 5)) if depth + 0.5 > right else depth) + 0.5
+        for ax in self.axes:
+            ax.set_xlim(0.5, right)
+        self._set_limits(curves)
+        self.fig._suptitle.set_text(self._title())
+        after = [(ax.get_xlim(), ax.get_ylim(), ax.get_yscale()) for ax in self.axes]
+        self.pane.show(dynamic=self._dynamic(), full=after != before)
+        self._measure_ahead()
+
+    def _set_limits(self, curves: dict, first: bool = False) -> None:
+        """The y axes: kept while the data fit them (and fill a third), else set as :func:`plot_layer_flow` would.
+
+        The mean panel of a bounded activation (tanh, sigmoid) spans the
+        activation's whole range, so that a band reaching it (saturation)
+        shows; ReLU's gets the static plot's limits (symlog beyond 20). The
+        std panel is log when the stds span more than 3x, linear otherwise.
+        """
+        ax_mean, ax_std = self.axes
+        lo_m = min(c[2].min() for c in curves.values())
+        hi_m = max(c[3].max() for c in curves.values())
+        symlog = max(-lo_m, hi_m) > 20
+        low, high = _RANGES[self.activation.value]
+        if np.isfinite(high):   # tanh, sigmoid: the whole range of the activation
+            want = (low - 0.05 * (high - low), high + 0.05 * (high - low))
+        else:
+            pad = 0.08 * max(hi_m - lo_m, 1e-3)
+            want = (min(lo_m - pad, -0.1), max(hi_m + pad, 0.1))
+        if first or symlog != (ax_mean.get_yscale() == "symlog"):
+            if symlog:
+                ax_mean.set_yscale("symlog", linthresh=1.0)
+                ax_mean.yaxis.set_major_formatter(_PLAIN)
+            else:
+                ax_mean.set_yscale("linear")
+            ax_mean.set_ylim(*want)
+        elif symlog:
+            ax_mean.set_ylim(*want)
+        else:
+            ax_mean.set_ylim(*sticky_limits(ax_mean.get_ylim(), want, data=(lo_m, hi_m)))
+        lo_s = min(c[4].min() for c in curves.values())
+        hi_s = max(c[4].max() for c in curves.values())
+        was_log = ax_std.get_yscale() == "log"
+        if not first and (lo_s > 0 or not was_log):   # keep the scale and limits while the stds fit them
+            kept = sticky_limits(ax_std.get_ylim(), (np.nan, np.nan), log=was_log, data=(lo_s, hi_s))
+            if not np.isnan(kept[0]):
+                return
+        log = _std_axis(ax_std, lo_s, hi_s)   # as plot_layer_flow decides: log beyond 3x, labelled ticks
+        if log:   # autoscale's 5 % margins (in decades) the first time, then room for the next moves
+            span, margin = np.log10(hi_s / lo_s), 0.05 if first else 0.15
+            ax_std.set_ylim(lo_s * 10 ** (-margin * span), hi_s * 10 ** (margin * span))
+        what = ax_std.get_ylabel().replace(" (log scale)", "")
+        ax_std.set_ylabel(what + (" (log scale)" if log else ""))
+
+    def _dynamic(self) -> list:
+        """What a move changes when the axes stay: the curves, the bands and the title."""
+        return [a for arts in self._artists.values() for a in arts] + [self.fig._suptitle]
 
     def _on_change(self, change) -> None:
         self.update()
