@@ -15,7 +15,8 @@ import pytest
 
 from conftest import ROOT
 
-pytestmark = pytest.mark.slow
+# one worker runs the whole module: its module-scoped fixture is computed once (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_book")]
 
 ASSIGNMENTS = sorted(p.stem for p in (ROOT / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -34,7 +34,8 @@ import pytest
 
 from conftest import ROOT
 
-pytestmark = pytest.mark.slow
+# one worker runs the whole module: its module-scoped fixture is computed once (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_browser")]
 
 CHROMIUM = os.environ.get("BN_CHROMIUM", "/usr/bin/chromium")
 #: Median input-to-figure time per view, in ms (issue 11: "views that keep up with the hand": 100).

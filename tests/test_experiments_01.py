@@ -18,6 +18,9 @@ from bn_helpers.data import load_digits_split, rounding_noise
 from bn_helpers.diagnostics import saturation_fraction
 from bn_helpers.experiments import why_normalize as E
 
+# one worker runs the whole module: its module-scoped fixtures are computed once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_experiments_01")
+
 NOTEBOOK = tuple(E.SEEDS)
 OTHER = (5, 6, 7, 8, 9)
 VARIANTS = {"notebook seeds": (NOTEBOOK, False), "other seeds": (OTHER, False), "rounding noise": (NOTEBOOK, True)}

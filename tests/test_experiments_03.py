@@ -8,6 +8,9 @@ from bn_helpers.experiments import backward as experiments
 from bn_helpers.norms import batchnorm_backward, batchnorm_backward_compact
 from bn_helpers.numerics import batchnorm_forward
 
+# one worker runs the whole module: its module-scoped fixtures are computed once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_experiments_03")
+
 
 NOTEBOOK_SEEDS, OTHER_SEEDS = range(5), range(5, 10)
 

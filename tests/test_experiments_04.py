@@ -18,6 +18,9 @@ from bn_helpers.data import load_digits_split, rounding_noise  # noqa: E402
 from bn_helpers.experiments import train_eval as te  # noqa: E402
 from bn_helpers.experiments._lockstep import fit_lockstep  # noqa: E402
 
+# one worker runs the whole module: its module-scoped fixtures are computed once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_experiments_04")
+
 # The notebook's settings
 LRS = [0.1, 0.3, 1.0, 3.0, 10.0]
 STDS = [1e-3, 1e-2, 1e-1, 1.0]

@@ -15,6 +15,9 @@ from bn_helpers import nn, norms, plots  # noqa: E402
 from bn_helpers.data import load_digits_split, rounding_noise  # noqa: E402
 from bn_helpers.experiments import variants as ve  # noqa: E402
 
+# one worker runs the whole module: its module-scoped fixtures are computed once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_experiments_05")
+
 SIZES = (2, 4, 8, 16, 32)
 
 

@@ -20,6 +20,9 @@ from bn_helpers.data import load_digits_split, rounding_noise  # noqa: E402
 from bn_helpers.experiments import in_practice as ip  # noqa: E402
 from bn_helpers.experiments._lockstep import fit_lockstep  # noqa: E402
 
+# one worker runs the whole module: its module-scoped fixtures are computed once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_experiments_06")
+
 # The notebook's settings for the data-parallel runs
 DP = {"width": 64, "depth": 3, "steps": 300, "lr": 0.1}
 VARIANTS = ["notebook seeds", "other seeds", "inputs perturbed at rounding level"]

@@ -16,6 +16,9 @@ from bn_helpers import nn, plots  # noqa: E402
 from bn_helpers.data import load_digits_split, rounding_noise  # noqa: E402
 from bn_helpers.experiments import practice as pr  # noqa: E402
 
+# one worker runs the whole module: its module-scoped fixtures are computed once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_experiments_practice")
+
 VARIANTS = ["notebook seeds", "other seeds", "inputs perturbed at rounding level"]
 
 

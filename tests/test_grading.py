@@ -18,7 +18,8 @@ import pytest
 from bn_helpers import demo, grading
 from conftest import ROOT, course_cases
 
-pytestmark = pytest.mark.slow
+# one worker runs the whole module: its module-scoped fixture is computed once (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_grading")]
 CASES = {m.ASSIGNMENT: m for m in course_cases()}
 
 

@@ -179,7 +179,7 @@ def _answer(nb: dict, course: Path) -> dict:
 def _written_points(course: Path) -> dict[str, float]:
     """The written answers of the source notebook (graded by hand) and their points."""
     source = nbformat.read(course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    cells = [c.metadata["nbgrader"] for c in source.cells if c.cell_type == "markdown"]
+    cells = [c.metadata.get("nbgrader", {}) for c in source.cells if c.cell_type == "markdown"]
     return {m["grade_id"]: float(m["points"]) for m in cells if m.get("grade") and m.get("solution")}
 
 

@@ -9,6 +9,9 @@ from bn_helpers import nn
 from bn_helpers.data import load_digits_split, worked_example
 from bn_helpers.gradcheck import numerical_gradient, rel_error
 
+# one worker runs the whole module: its module-scoped fixtures are computed once (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("test_nn")
+
 
 @pytest.fixture(autouse=True, scope="module")
 def one_blas_thread():

@@ -28,7 +28,8 @@ import pytest
 from bn_helpers import grading
 from conftest import ROOT
 
-pytestmark = pytest.mark.slow
+# one worker runs the whole module: its module-scoped fixture is computed once (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_postgres")]
 ASSIGNMENTS = ("02_forward", "06_in_practice")
 PY = sys.executable
 
