@@ -231,3 +231,25 @@ def test_refuses_to_overwrite(graded):
         grading.make_submission(course_of[student], a, student, {})
     with pytest.raises(grading.GradingError, match="already holds a course"):
         grading.new_course(course_of[student], root=ROOT, names=[a])
+
+
+def test_a_written_answer_graded_by_hand_updates_the_total(graded):
+    """What `make demo` shows and formgrader's grade form does: points entered by hand, the total updated."""
+    a = "07_beyond_batchnorm" if "07_beyond_batchnorm" in CASES else next(iter(CASES))
+    course_of, results, _ = graded[a]
+    student = next(s for s in results if s.startswith("sample_")
+                   and grading.read_sample(demo.SAMPLES / a / f"{s[len('sample_'):]}.py")[1].get("by_hand"))
+    header = grading.read_sample(demo.SAMPLES / a / f"{student[len('sample_'):]}.py")[1]
+    grade_id, points = header["by_hand"].split()[0].split("=")
+    course = course_of[student]
+    before = {r.student: r for r in grading.report(course, a)}[student]
+    assert before.needs_manual_grade and any(c.grade_id == grade_id and c.score is None for c in before.cells)
+    with pytest.raises(grading.GradingError, match="between 0 and"):
+        grading.grade_by_hand(course, a, student, grade_id, 99)
+    with pytest.raises(grading.GradingError, match="no graded cell"):
+        grading.grade_by_hand(course, a, student, "no_such_cell", 1)
+    total, top = grading.grade_by_hand(course, a, student, grade_id, float(points))
+    after = {r.student: r for r in grading.report(course, a)}[student]
+    assert total == before.score + float(points) == after.score and top == maximum(a)
+    assert not after.needs_manual_grade
+    assert [c.score for c in after.cells if c.grade_id == grade_id] == [float(points)]

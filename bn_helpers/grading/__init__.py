@@ -19,18 +19,33 @@ Used by ``make demo`` (:mod:`bn_helpers.demo`) and the tests.
 """
 from __future__ import annotations
 
-from .course import (GRADING, REPO, Course, GradingError, assignments, folder_hash, make_submission, new_course,
-                     read_sample, solution_code)
-from .pipeline import apply_late_policy, autograde, export, generate_assignment, generate_feedback, precheck, report
-from .results import (EXPORT_COLUMNS, CellResult, StudentResult, format_table, gather, read_judge, summary,
-                      write_csv)
+import importlib
 
-__all__ = [
-    "REPO", "GRADING", "GradingError", "Course", "CellResult", "StudentResult", "assignments", "new_course",
-    "solution_code", "read_sample", "make_submission", "folder_hash", "generate_assignment", "autograde",
-    "generate_feedback", "report", "export", "apply_late_policy", "precheck", "gather", "format_table",
-    "write_csv", "read_judge", "summary", "EXPORT_COLUMNS", "main",
-]
+#: Where each public name lives; imported on first use, so that ``python -m bn_helpers.grading`` can start
+#: its grading processes before paying for nbgrader's imports (see :func:`.runner.warm_up`).
+_NAMES = {
+    "course": ["REPO", "GRADING", "GradingError", "Course", "assignments", "folder_hash", "make_submission",
+               "new_course", "read_sample", "solution_code"],
+    "pipeline": ["apply_late_policy", "autograde", "export", "generate_assignment", "generate_feedback", "grade_by_hand",
+                 "precheck", "report"],
+    "results": ["EXPORT_COLUMNS", "CellResult", "StudentResult", "format_table", "gather", "read_judge", "summary",
+                "write_csv"],
+}
+_WHERE = {name: module for module, names in _NAMES.items() for name in names}
+
+__all__ = [name for names in _NAMES.values() for name in names] + ["main"]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,17 @@ import traceback
 
 import nbgrader.apps.nbgraderapp  # noqa: F401  (preloaded for the forked processes)
 import nbgrader.api  # noqa: F401
+import nbgrader.converters  # noqa: F401
+import nbgrader.preprocessors  # noqa: F401
 import nbclient  # noqa: F401
-import nbconvert  # noqa: F401
+import nbconvert.exporters  # noqa: F401  (generate_feedback's HTML: jinja2, mistune, pygments)
+
+from . import db, late, preprocessors  # noqa: F401  (named by nbgrader_config.py)
+
+try:  # the course's sandbox and judge, also named by nbgrader_config.py
+    from .. import judge, sandbox  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
 
 
 def _stop(signum, frame):  # SIGTERM from the parent: a time limit; let nbgrader shut its kernel down

@@ -340,6 +340,56 @@ def generate_feedback(course, assignment: str, students: list[str] | None = None
     return rows, files, failed
 
 
+def grade_by_hand(course, assignment: str, student: str, grade_id: str, score: float,
+                  notebook: str | None = None) -> tuple[float, float]:
+    """Enter the instructor's score for a manually graded cell, as formgrader's grade form does.
+
+    Parameters
+    ----------
+    course : path or Course
+    assignment, student, grade_id : str
+        The written answer's cell (its nbgrader ``grade_id``) in this student's submission.
+    score : float
+        Points given after reading the answer against the rubric, 0 to the cell's points.
+    notebook : str, optional
+        The notebook's name (default: the assignment's name, one notebook per assignment).
+
+    Returns
+    -------
+    (score, max_score) : the submission's new total and its maximum (before any late penalty).
+
+    Raises
+    ------
+    GradingError
+        If the submission or the cell is not in the gradebook (autograde first), or ``score``
+        is outside 0 to the cell's points.
+
+    References
+    ----------
+    nbgrader's formgrader, ``PUT /formgrader/api/grade/<id>``: sets ``manual_score`` and
+    clears ``needs_manual_grade``; the same fields are written here.
+    """
+    from nbgrader.api import MissingEntry
+
+    c = _course(course)
+    with open_gradebook(c.db_url, c.course_id) as gb:
+        try:
+            grade = gb.find_grade(grade_id, notebook or assignment, assignment, student)
+        except MissingEntry:
+            raise GradingError(f"no graded cell {grade_id!r} for {student} in {assignment}: "
+                               f"autograde the submission first, and check the cell's grade_id") from None
+        top = float(grade.max_score)
+        if not 0.0 <= float(score) <= top:
+            raise GradingError(f"{grade_id}: a score between 0 and {top:g} points; got {score!r}")
+        grade.manual_score = float(score)
+        grade.needs_manual_grade = False
+        gb.db.commit()
+        sub = gb.find_submission(assignment, student)
+        total, top_total = float(sub.score), float(sub.max_score)
+    apply_late_policy(c, assignment)
+    return total, top_total
+
+
 def report(course, assignment: str) -> list[StudentResult]:
     """Every student's row, with the configured late policy applied first."""
     c = _course(course)

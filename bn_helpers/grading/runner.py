@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
-__all__ = ["Outcome", "run_students", "default_jobs", "reason_from_log"]
+__all__ = ["Outcome", "run_students", "default_jobs", "reason_from_log", "warm_up"]
 
 #: Environment for the kernels of parallel graders: one BLAS thread each, N processes on N cores.
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -66,6 +66,15 @@ def _mp_context():
             ctx = multiprocessing.get_context("spawn")
         _context = ctx
     return _context
+
+
+def warm_up() -> None:
+    """Start the server that forks the grading processes now, so that it imports nbgrader in parallel."""
+    ctx = _mp_context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _env(jobs: int) -> dict[str, str]:
