@@ -8,18 +8,16 @@ any feedback file: no secret from the grader's environment, no hidden test,
 no line of checker source, no instructor path. Two honest students frame each
 class: one graded before the cheats (full marks) and one after (a known
 mistake, partial marks), so a cheat that changed the checks or the gradebook
-for others shows. The sample classes of ``make demo`` (tests/sample_class/) go
-through the same pipeline and the same checks of their feedback.
+for others shows. (The sample classes of ``make demo``, the known mistakes and
+the hostile students of tests/test_grading.py get the same checks of their
+feedback there: tests/_leaks.py.)
 
 The courses run with ``c.Sandbox.mode = "require"``: without a working
 sandbox they refuse to grade rather than let the corpus loose on this
 machine.
 """
-import ast
 import hashlib
-import html
 import os
-import re
 import subprocess
 import sys
 import time
@@ -30,6 +28,7 @@ import pytest
 
 from bn_helpers import grading
 from bn_helpers.sandbox import Sandbox
+from _leaks import leaks
 from conftest import ROOT
 
 pytestmark = [pytest.mark.slow,
@@ -49,11 +48,11 @@ def _cheats(assignment: str) -> list[Path]:
 
 
 def _shards() -> list[tuple[str, int]]:
-    """(assignment, first cheat) for each class of at most SHARD_SIZE cheats; -1: the sample class."""
+    """(assignment, first cheat) for each class of at most SHARD_SIZE cheats."""
     out = []
     for folder in sorted(p for p in CHEATS.iterdir() if p.is_dir()):
         n = len(_cheats(folder.name))
-        out += [(folder.name, -1)] + [(folder.name, k) for k in range(0, n, SHARD_SIZE)]
+        out += [(folder.name, k) for k in range(0, n, SHARD_SIZE)]
     return out
 
 
@@ -80,28 +79,6 @@ def _digest(paths: list[Path]) -> dict[str, str]:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for f in files:
             out[str(f)] = hashlib.sha256(f.read_bytes()).hexdigest()
-    return out
-
-
-def _code_lines() -> set[str]:
-    """Statements of bn_helpers/checks (first lines, 25+ characters): source a feedback must never show."""
-    lines = set()
-    for path in (ROOT / "bn_helpers" / "checks").glob("*.py"):
-        text = path.read_text()
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, (ast.Return, ast.Assign, ast.If, ast.For)):
-                first = text.splitlines()[node.lineno - 1].strip()
-                if len(first) >= 25 and not first.startswith(("'", '"', "f'", 'f"')):
-                    lines.add(first)
-    return lines
-
-
-def _hidden_lines(assignment: str) -> set[str]:
-    nb = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    out = set()
-    for cell in nb.cells:
-        for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.S):
-            out.update(line.strip() for line in block.splitlines() if line.strip())
     return out
 
 
@@ -137,10 +114,9 @@ def _scores(db: Path, assignment: str) -> dict[str, float]:
         return {s.student_id: float(s.score) for s in gb.assignment_submissions(assignment)}
 
 
-@pytest.mark.parametrize("assignment, start", _shards(),
-                         ids=[f"{a}-{'sample_class' if k < 0 else f'cheats{k}'}" for a, k in _shards()])
+@pytest.mark.parametrize("assignment, start", _shards(), ids=[f"{a}-cheats{k}" for a, k in _shards()])
 def test_cheats_score_what_their_code_deserves_and_touch_nothing(tmp_path, assignment, start):
-    """One class per shard: cheats framed by two honest students, or (start -1) the sample class of make demo."""
+    """One class per shard: cheats framed by two honest students."""
     solution = grading.solution_code(ROOT, assignment)
     students, expected = {}, {}
 
@@ -149,15 +125,11 @@ def test_cheats_score_what_their_code_deserves_and_touch_nothing(tmp_path, assig
         students[name] = {**solution, **edits} if header.get("base") == "solution" else edits
         expected[name] = float(header["expected"])
 
-    if start < 0:
-        for path in sorted((SAMPLES / assignment).glob("*.py")):
-            add(f"sample_{path.stem}", path)
-    else:
-        mistake, mistake_edits, mistake_score = _honest(assignment)
-        students["aaa_honest_first"], expected["aaa_honest_first"] = solution, _full(assignment)
-        for path in _cheats(assignment)[start:start + SHARD_SIZE]:
-            add(f"cheat_{path.stem}", path)
-        students[f"zzz_honest_{mistake}"], expected[f"zzz_honest_{mistake}"] = mistake_edits, mistake_score
+    mistake, mistake_edits, mistake_score = _honest(assignment)
+    students["aaa_honest_first"], expected["aaa_honest_first"] = solution, _full(assignment)
+    for path in _cheats(assignment)[start:start + SHARD_SIZE]:
+        add(f"cheat_{path.stem}", path)
+    students[f"zzz_honest_{mistake}"], expected[f"zzz_honest_{mistake}"] = mistake_edits, mistake_score
     leftovers = [Path("/tmp") / "sitecustomize.py", Path.home() / ".ipython/profile_default/startup/00-cheat.py"]
     leftovers_before = {p for p in leftovers if p.exists()}
 
@@ -175,19 +147,12 @@ def test_cheats_score_what_their_code_deserves_and_touch_nothing(tmp_path, assig
     assert {p for p in leftovers if p.exists()} == leftovers_before, "a cheat planted files for later students"
 
     secrets = [SECRET, DB_PASSWORD, str(course), str(ROOT), sys.prefix, str(Path.home()) + "/"]
-    hidden, code = _hidden_lines(assignment), _code_lines()
     for student in students:
         html_path = course / ".grading" / "feedback" / student / assignment / f"{assignment}.html"
         assert html_path.exists(), f"no feedback for {student}"
-        raw = html_path.read_text()
-        text = html.unescape(re.sub(r"<[^>]+>", "", raw))
-        own = "\n".join(c.source for c in nbformat.read(  # the student's own code may say anything
-            course / ".grading" / "submitted" / student / assignment / f"{assignment}.ipynb", as_version=4).cells)
-        leaked = [s for s in secrets if (s in raw or s in text) and s not in own]
-        assert not leaked, f"{student}'s feedback shows {leaked}"
-        assert "HIDDEN TESTS" not in text and not [h for h in hidden if h in text], f"{student}: hidden test"
-        shown = [line for line in code if line in text and line not in own]
-        assert not shown, f"{student}'s feedback shows checker source: {shown[:3]}"
+        submitted = course / ".grading" / "submitted" / student / assignment / f"{assignment}.ipynb"
+        found = leaks(html_path, submitted, assignment, secrets)
+        assert not found, f"{student}'s feedback shows {found[:3]}"
         assert not (course / ".grading" / "feedback" / student / assignment / "judge.json").exists()
         judge = (course / ".grading" / "autograded" / student / assignment / "judge.json").read_text()
         assert '"sandboxed": true' in judge

@@ -11,6 +11,7 @@ nbgrader process, two at a time; then each test reads the rows it returns.
 Expected scores come from the points of the source notebook's test cells.
 """
 import json
+import sys
 
 import nbformat
 import pytest
@@ -253,3 +254,19 @@ def test_a_written_answer_graded_by_hand_updates_the_total(graded):
     assert total == before.score + float(points) == after.score and top == maximum(a)
     assert not after.needs_manual_grade
     assert [c.score for c in after.cells if c.grade_id == grade_id] == [float(points)]
+
+
+@pytest.mark.parametrize("a", CASES)
+def test_no_feedback_file_gives_the_answers_away(graded, a):
+    """Issue 9: every feedback file (sample class, known mistakes, hostile students) without hidden tests,
+    checker source or the instructor's paths (tests/_leaks.py; the cheat corpus adds secrets)."""
+    from _leaks import leaks
+
+    course_of, results, feedback = graded[a]
+    assert feedback
+    for path in feedback:
+        student = path.parent.parent.name
+        course = course_of[student]
+        submitted = course / ".grading" / "submitted" / student / a / f"{a}.ipynb"
+        found = leaks(path, submitted, a, [str(course), str(ROOT), sys.prefix])
+        assert not found, f"{student}'s feedback shows {found[:3]}"
