@@ -207,3 +207,14 @@ def test_live_view_measures_the_next_settings_while_idle():
     view.depth.value = 5                                       # found ready: the same dict, not measured again
     assert view.state is view._measured_by[5, 1.0, "tanh"]
     plt.close(view.fig)
+
+
+@pytest.mark.parametrize("activation, norm", [("tanh", None), ("relu", "batch"), ("sigmoid", None)])
+def test_the_views_fast_measurement_is_layer_flows(activation, norm):
+    from bn_helpers.experiments.why_normalize import layer_flow_outputs
+
+    fast = layer_flow_outputs(4, 0.7, activation, norm, seed=3)
+    full = layer_flow(4, 0.7, activation, norm, seed=3)["activations"]
+    assert len(fast) == len(full) == 4
+    for a, b in zip(fast, full):
+        np.testing.assert_array_equal(a, b)

@@ -36,7 +36,7 @@ from ._threads import one_thread
 
 __all__ = [
     "SEEDS", "one_thread", "describe", "Regression", "scaled_regression", "standardize_reference", "gd_path",
-    "steps_to_converge", "conditioning", "loss_grid", "layer_flow", "layer_flow_seeds", "StackedMLP",
+    "steps_to_converge", "conditioning", "loss_grid", "layer_flow", "layer_flow_outputs", "layer_flow_seeds", "StackedMLP",
     "ics_run", "unit_drift", "typical_unit", "NoisyBatchNorm1d", "noisy_mlp", "noisy_bn_run",
     "loss_along_gradient",
 ]
@@ -332,18 +332,48 @@ def layer_flow(depth: int = 10, init_scale: float = 1.0, activation: str = "tanh
     Ioffe & Szegedy, arXiv:1502.03167, Sections 1-2; Glorot & Bengio,
     AISTATS 2010, Section 4.2; seed 000, "Multi-Layer Flow".
     """
-    X = load_digits_split(seed=0).X_train[:n]
-    model = nn.mlp([X.shape[1]] + [width] * int(depth) + [10], activation=activation, norm=norm, seed=seed,
-                   weight_scale=None)
-    for layer in model.modules:
-        if isinstance(layer, nn.Linear):
-            layer.W[...] *= float(init_scale)
+    model, X = _flow_net(depth, init_scale, activation, norm, n, width, seed)
     with one_thread(), nn.record(model) as rec:
         model.forward(X)
     acts = [r for r in rec.layers if isinstance(r.module, (nn.Tanh, nn.ReLU, nn.Sigmoid))]
     outputs = [r.output for r in acts]
     return {"stats": layer_stats(outputs), "pre_stats": layer_stats([r.input for r in acts]),
             "activations": outputs}
+
+
+def layer_flow_outputs(depth: int = 10, init_scale: float = 1.0, activation: str = "tanh", norm: str | None = None,
+                       n: int = 500, width: int = 100, seed: int = 0) -> list:
+    """Each hidden layer's activation output, shape (n, width): ``layer_flow(...)["activations"]``, faster.
+
+    The same network, batch and forward pass as :func:`layer_flow`, keeping
+    only the activations' outputs (``layer_flow`` records a copy of every
+    layer's input and output, a third of the time): for a view that measures
+    at every move of a control. Parameters as :func:`layer_flow`.
+    """
+    model, X = _flow_net(depth, init_scale, activation, norm, n, width, seed)
+    outputs: list = []
+
+    def keep(module, event, _inp, out):
+        if event == "forward":
+            outputs.append(out)
+
+    for layer in model.modules:
+        if isinstance(layer, (nn.Tanh, nn.ReLU, nn.Sigmoid)):
+            layer.hooks.append(keep)
+    with one_thread():
+        model.forward(X)
+    return outputs
+
+
+def _flow_net(depth, init_scale, activation, norm, n, width, seed):
+    """:func:`layer_flow`'s network (weights scaled by ``init_scale``) and its batch of ``n`` digits."""
+    X = load_digits_split(seed=0).X_train[:n]
+    model = nn.mlp([X.shape[1]] + [width] * int(depth) + [10], activation=activation, norm=norm, seed=seed,
+                   weight_scale=None)
+    for layer in model.modules:
+        if isinstance(layer, nn.Linear):
+            layer.W[...] *= float(init_scale)
+    return model, X
 
 
 

@@ -17,10 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from .. import nn
-from ..data import load_digits_split
 from ..diagnostics import layer_stats, saturation_fraction, sigmoid_saturation_fraction
-from ..experiments._threads import one_thread
+from ..experiments.why_normalize import layer_flow_outputs
 from ..plots.why_normalize import _PLAIN, _RANGES, _std_axis, plot_layer_flow
 from ._live import FigurePane, Measured, log_slider_steps, setting, sticky_limits
 
@@ -67,7 +65,7 @@ def layer_flow_curves(depth: int, init_scale: float, activation: str = "tanh", s
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
     out: dict = {"saturated": {}}
     for label, norm in (("without BN", None), ("with BN", "batch")):
-        outputs = _activations(int(depth), float(init_scale), activation, norm, seed)
+        outputs = layer_flow_outputs(int(depth), float(init_scale), activation, norm, seed=seed)
         out[label] = layer_stats(outputs)
         last = outputs[-1]
         if activation == "tanh":
@@ -77,34 +75,6 @@ def layer_flow_curves(depth: int, init_scale: float, activation: str = "tanh", s
         else:
             out["saturated"][label] = float((last == 0).all(axis=0).mean())
     return out
-
-
-def _activations(depth: int, init_scale: float, activation: str, norm, seed: int, n: int = 500,
-                 width: int = 100) -> list:
-    """Each hidden layer's activation output, as :func:`bn_helpers.experiments.why_normalize.layer_flow` measures it.
-
-    The same network, batch and forward pass (one BLAS thread), keeping only
-    the activations' outputs: ``layer_flow`` records (copies) every layer's
-    input and output, which costs a third of the time here, where the view
-    measures at every move of a control.
-    """
-    X = load_digits_split(seed=0).X_train[:n]
-    model = nn.mlp([X.shape[1]] + [width] * depth + [10], activation=activation, norm=norm, seed=seed,
-                   weight_scale=None)
-    outputs: list = []
-
-    def keep(module, event, _inp, out):
-        if event == "forward":
-            outputs.append(out)
-
-    for layer in model.modules:
-        if isinstance(layer, nn.Linear):
-            layer.W[...] *= init_scale
-        elif isinstance(layer, (nn.Tanh, nn.ReLU, nn.Sigmoid)):
-            layer.hooks.append(keep)
-    with one_thread():
-        model.forward(X)
-    return outputs
 
 
 def _set_band(band, x, low, high) -> None:
@@ -214,7 +184,7 @@ class LayerFlowView:
             std_lines = {ln.get_label(): ln for ln in ax_std.get_lines() if "BN" in ln.get_label()}
             bands = dict(zip(("without BN", "with BN"), ax_mean.collections))
             self._artists = {k: (mean_lines[k], bands[k], std_lines[k]) for k in mean_lines}
-            self.fig.suptitle(self._title(), fontsize=11)
+            self._suptitle = self.fig.suptitle(self._title(), fontsize=11)
             ax_mean.set_xlim(0.5, self.depth.value + 0.5)
             ax_std.set_xlim(0.5, self.depth.value + 0.5)
             self._set_limits(self._curves(), first=True)
@@ -235,7 +205,7 @@ class LayerFlowView:
         for ax in self.axes:
             ax.set_xlim(0.5, right)
         self._set_limits(curves)
-        self.fig._suptitle.set_text(self._title())
+        self._suptitle.set_text(self._title())
         after = [(ax.get_xlim(), ax.get_ylim(), ax.get_yscale()) for ax in self.axes]
         self.pane.show(dynamic=self._dynamic(), full=after != before)
         self._measure_ahead()
@@ -285,7 +255,7 @@ class LayerFlowView:
 
     def _dynamic(self) -> list:
         """What a move changes when the axes stay: the curves, the bands and the title."""
-        return [a for arts in self._artists.values() for a in arts] + [self.fig._suptitle]
+        return [a for arts in self._artists.values() for a in arts] + [self._suptitle]
 
     def _on_change(self, change) -> None:
         self.update()
