@@ -9,15 +9,9 @@ from bn_helpers import _hints
 @pytest.fixture
 def shell():
     sh = InteractiveShell()
-    sh.custom_exceptions, sh.CustomTB = (), None
     assert _hints.install(sh)
     yield sh
     sh.set_custom_exc((), None)
-
-
-def _run(sh, code):
-    result = sh.run_cell(code)
-    return result, sh
 
 
 def test_an_unfinished_function_is_named_and_the_cell_still_fails(shell, capsys):
