@@ -20,16 +20,22 @@ HUB_STAMP  := $(VENV)/.installed-hub
 .PHONY: lab book hub instructor test release demo bench clean-venv
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
+	@echo "Making the virtual environment $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --quiet -e .
-	touch $@
+	@echo "Installing the course into $(VENV) (a few minutes the first time; only errors are shown)"
+	@$(BIN)/python -m pip install --quiet --quiet -e .
+	@touch $@
 
+# make test installs every extra the suite exercises (test, book, hub, postgres), so that it passes with
+# exactly what it installs; a test that needs something else (torch, bubblewrap, chromium, PostgreSQL's
+# server, configurable-http-proxy) skips and says why.
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@ $(STAMP)
+	@echo "Installing the course and its test, book, hub and postgres extras into $(VENV) (only errors are shown)"
+	@$(BIN)/python -m pip install --quiet --quiet -e '.[test,book,hub,postgres]'
+	@touch $@ $(STAMP) $(BOOK_STAMP) $(HUB_STAMP)
 
 ## make lab: open your working copy of the course (my_work/, made from notebooks/ and never
 ##           overwritten) in JupyterLab, student view (no nbgrader instructor panels)
@@ -38,12 +44,14 @@ lab: $(STAMP)
 		--release $(RELEASE) --work $(WORK) -- $(LAB_FLAGS)
 
 $(BOOK_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --quiet -e '.[book]'
-	touch $@ $(STAMP)
+	@echo "Installing the course and its book extra into $(VENV) (only errors are shown)"
+	@$(BIN)/python -m pip install --quiet --quiet -e '.[book]'
+	@touch $@ $(STAMP)
 
 $(HUB_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --quiet -e '.[hub]'
-	touch $@ $(STAMP)
+	@echo "Installing the course and its hub extra into $(VENV) (only errors are shown)"
+	@$(BIN)/python -m pip install --quiet --quiet -e '.[hub]'
+	@touch $@ $(STAMP)
 
 ## make book: the reading copy, a static HTML site of the executed solution notebooks
 ##            (Sphinx + MyST-NB; builds offline once installed), in _build/book/html
@@ -62,7 +70,7 @@ hub: $(HUB_STAMP)
 instructor: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_FLAGS)
 
-## make test: install with the test extra and run the whole suite
+## make test: install with the test, book, hub and postgres extras and run the whole suite
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -n auto --durations=15
 

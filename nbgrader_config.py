@@ -28,6 +28,22 @@ c.CourseDirectory.feedback_directory = os.path.join(".grading", "feedback")
 c.CourseDirectory.solution_directory = os.path.join(".grading", "solution")
 c.CourseDirectory.source_with_tests_directory = os.path.join(".grading", "source_with_tests")
 
+# nbgrader zip_collect <assignment>: submissions downloaded from an LMS or mail, as .ipynb files or
+# .zip archives of them, go into .grading/downloaded/<assignment>/archive/ (git-ignored, like all
+# student work); nbgrader extracts them to .grading/downloaded/<assignment>/extracted/ and copies
+# each file into .grading/submitted/<student>/<assignment>/. A file is collected when its name is
+# <student id>_<notebook>, e.g. alice_02_forward.ipynb (a student id may contain underscores; the
+# notebook's name starts with the assignment's two digits); an optional submission time (UTC, ISO 8601
+# basic format) can follow the student id: alice_20250315T093000_02_forward.ipynb, written to
+# timestamp.txt; without it the submission counts as on time. (Not nbgrader's documented example
+# 2016-01-30-15-00-00: its date parser reads that as 15:00:00 with the minutes dropped.) Another LMS naming: set named_regexp to
+# match it (groups student_id and file_id, optionally timestamp; nbgrader's documentation,
+# "ZipCollect plugins"). The pattern is matched against the file's whole path.
+c.ZipCollectApp.downloaded_directory = os.path.join(".grading", "downloaded")
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[^/]+?)(?:_(?P<timestamp>\d{8}T\d{6}))?_(?P<file_id>\d\d_[a-z0-9_]+\.ipynb)$"
+)
+
 # The gradebook. `.grading/` is created here, so that nbgrader works in a fresh
 # clone. SQLAlchemy 2 reads `postgresql://` as psycopg 3; when only psycopg2 is
 # installed (what older instructions said), the URL is read as psycopg2's.

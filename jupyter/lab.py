@@ -132,10 +132,52 @@ def _jupyter_command() -> str:
         return "jupyter" if shutil.which("jupyter") == str(jupyter) else str(jupyter)
 
 
+def _port_note(urls: list[str], lab_args: list[str]) -> str:
+    """A second line when Jupyter moved to another port because the asked one was busy."""
+    wanted = _requested_port(lab_args)
+    got = next((int(m[1]) for u in urls if (m := _PORT.search(u))), wanted)
+    if got == wanted:
+        return ""
+    return (f"\nPort {wanted} was busy (another server uses it: `{_jupyter_command()} server list` shows yours), "
+            f"so this one uses port {got}.")
+
+
 def _stop_hint(urls: list[str]) -> str:
     port = next((m[1] for u in urls if (m := _PORT.search(u))), "PORT")
     return (f"To stop the server: press Ctrl-C twice here, "
             f"or run `{_jupyter_command()} server stop {port}` in another terminal.")
+
+
+def _kernel_transport(lab_args: list[str]) -> list[str]:
+    """Kernels talk to the server over Unix sockets where there are any (Linux, macOS).
+
+    Over TCP, ipykernel warns at every kernel start that the connection is not
+    encrypted; Unix sockets in the user's runtime folder are private to them.
+    An explicit ``--KernelManager.transport`` in ``lab_args`` wins.
+    """
+    if os.name != "posix" or any("transport" in a for a in lab_args):
+        return []
+    return ["--KernelManager.transport=ipc"]
+
+
+def running_server(work: Path) -> dict | None:
+    """The Jupyter server already serving ``work`` (as listed by ``jupyter server list``), if any."""
+    from jupyter_server.serverapp import list_running_servers
+
+    for info in list_running_servers():
+        try:
+            if Path(info.get("root_dir", "")).resolve() == work.resolve():
+                return info
+        except OSError:
+            continue
+    return None
+
+
+def _requested_port(lab_args: list[str]) -> int:
+    for arg in lab_args:
+        if m := re.match(r"--(?:ServerApp\.)?port=(\d+)$", arg):
+            return int(m[1])
+    return 8888
 
 
 def serve(work: Path, lab_args: list[str]) -> int:
@@ -149,7 +191,7 @@ def serve(work: Path, lab_args: list[str]) -> int:
     """
     from jupyter_core.paths import jupyter_runtime_dir
 
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work}", *lab_args]
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={work}", *_kernel_transport(lab_args), *lab_args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     # Ctrl-C goes to the whole process group: let Jupyter alone decide (it asks to confirm).
@@ -187,11 +229,11 @@ def serve(work: Path, lab_args: list[str]) -> int:
                     urls.append(m[1])
                 elif in_block and urls:  # the address block is over
                     in_block, hinted = False, True
-                    out.write((_stop_hint(urls) + "\n").encode())
+                    out.write((_stop_hint(urls) + _port_note(urls, lab_args) + "\n").encode())
                 out.write(raw + b"\n")
         elif urls and not hinted:  # a quiet half second after the last address
             hinted = True
-            out.write((_stop_hint(urls) + "\n").encode())
+            out.write((_stop_hint(urls) + _port_note(urls, lab_args) + "\n").encode())
         elif not urls and info_file.exists():
             # A token or password set in the config: Jupyter logs no address; say it ourselves.
             waited += 1
@@ -224,6 +266,13 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.lines():
         print(line, flush=True)
     if args.sync_only:
+        return 0
+    if info := running_server(args.work):
+        url = f"{info['url']}lab" + (f"?token={info['token']}" if info.get("token") else "")
+        print(f"A JupyterLab already serves your working copy {args.work} (pid {info.get('pid')}): open\n"
+              f"    {url}\n"
+              f"To start a new one, stop that one first: Ctrl-C twice in its terminal, or "
+              f"`{_jupyter_command()} server stop {info.get('port')}`.", flush=True)
         return 0
     return serve(args.work.resolve(), args.lab_args)
 
