@@ -64,6 +64,7 @@ hub: $(HUB_STAMP)
 		echo "configurable-http-proxy is missing: npm install -g configurable-http-proxy"; exit 1; }
 	@test -f deploy/roster.json || test -n "$$BN_ROSTER" || { \
 		echo "no course list: copy deploy/roster.example.json to deploy/roster.json and edit it"; exit 1; }
+	@$(BIN)/python deploy/check_venv.py
 	mkdir -p $(HUB_STATE) && cd $(HUB_STATE) && $(CURDIR)/$(BIN)/jupyterhub -f $(CURDIR)/deploy/jupyterhub_config.py
 
 ## make instructor: JupyterLab on the whole course with formgrader and Create Assignment
