@@ -231,6 +231,22 @@ def test_each_unit_moves_more_without_bn(runs):
     assert np.all(ratio > 1.5)                       # 1.77-2.50 (15th), 2.13-3.34 (median), 4.43-6.22 (85th)
 
 
+def test_per_unit_of_loss_decrease_units_move_more_with_bn(runs):
+    """The notebook's confound check: over steps 100-300 BN has converged; per unit of progress the order reverses."""
+    ics, _ = runs
+    per_loss = {k: E.unit_drift(r, start=100).mean(axis=2) / E.loss_decrease(r, start=100)[:, None]
+                for k, r in ics.items()}
+    assert np.all(E.loss_decrease(ics["without BN"]) > 5 * E.loss_decrease(ics["with BN"]))
+    assert np.all(per_loss["with BN"] > 1.5 * per_loss["without BN"])   # about 2-8 times, every seed and percentile
+
+
+def test_loss_decrease_smooths_and_checks_the_window():
+    loss = np.concatenate([np.full(100, 2.0), np.linspace(2.0, 1.0, 200)])[None]     # (1, 300)
+    assert E.loss_decrease({"loss": loss}, start=100, window=20) == pytest.approx(1.0, abs=0.06)
+    with pytest.raises(ValueError, match="steps"):
+        E.loss_decrease({"loss": loss[:, :110]}, start=100, window=20)
+
+
 def test_averaging_over_units_first_hides_bn_drift(runs):
     ics, _ = runs
     run = ics["with BN"]

@@ -81,6 +81,15 @@ def test_pre_ln_gradient_shrinks_with_depth_post_ln_does_not(seeds, noise):
     pre = sweep["pre-LN"][:, -1] / sweep["pre-LN"][:, 0]
     assert pre.max() < 0.45 < post.min()
     assert np.all(np.diff(sweep["pre-LN"].mean(axis=0)) < 0)  # the mean over seeds falls at every doubling
+    # Xiong et al.'s mechanism, as the notebook asserts it: the pre-LN stream grows, and explains the fall.
+    stream = sweep["stream"]
+    growth = stream["pre-LN"][:, -1] / stream["pre-LN"][:, 0]
+    explained = pre * growth
+    assert np.allclose(stream["post-LN"], np.sqrt(32), rtol=1e-3)
+    assert growth.min() > 3 and 0.6 < explained.min() and explained.max() < 1.6
+    for s in seeds[:2]:  # the one-run helpers agree with the sweep
+        assert beyond.stream_norm(64, "pre", seed=s, noise=noise) == pytest.approx(stream["pre-LN"][seeds.index(s), -1])
+        assert beyond.last_block_gradient(64, "pre", seed=s, noise=noise) == pytest.approx(sweep["pre-LN"][seeds.index(s), -1])
 
 
 def test_placement_inputs_are_checked_and_plot_is_labelled():

@@ -26,7 +26,7 @@ from .. import norms
 from ..plots.style import condition_color
 from ._threads import one_thread
 
-__all__ = ["offset_sweep", "rmsnorm_offset_formula", "plot_offset_sweep", "last_block_gradient", "placement_sweep",
+__all__ = ["offset_sweep", "rmsnorm_offset_formula", "plot_offset_sweep", "last_block_gradient", "stream_norm", "placement_sweep",
            "plot_placement"]
 
 
@@ -89,6 +89,34 @@ def _ln_rows(x: np.ndarray, eps: float = 1e-5):
     return (x - x.mean(axis=1, keepdims=True)) * inv, inv
 
 
+def _placement_run(depth: int, placement: str, width: int, batch: int, seed: int, noise: float):
+    """Forward through ``depth`` residual blocks and back through the final layer norm.
+
+    Returns the last block's hidden activation ``a`` (batch, width), the gradient ``dx``
+    flowing into the last block's output, and the residual stream ``x_L`` entering the
+    final layer norm (pre-LN) or leaving the last one (post-LN), each (batch, width).
+    """
+    if placement not in ("post", "pre"):
+        raise ValueError(f"placement must be 'post' or 'pre'; got {placement!r}")
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, width))
+    dout = rng.standard_normal((batch, width))
+    if noise:
+        x = x * (1.0 + noise * np.random.default_rng(seed + 10_000).standard_normal(x.shape))
+    scale = np.sqrt(1.0 / width)
+    for _ in range(depth):
+        w1, w2 = rng.normal(0.0, scale, (width, width)), rng.normal(0.0, scale, (width, width))
+        if placement == "post":
+            a = np.maximum(x @ w1, 0.0)
+            x, inv = _ln_rows(x + a @ w2)
+        else:
+            a = np.maximum(_ln_rows(x)[0] @ w1, 0.0)
+            x = x + a @ w2
+    x_hat, inv = (x, inv) if placement == "post" else _ln_rows(x)
+    dx = norms.normalize_backward(dout, x_hat, inv, (1,))  # through the last LN: into the last block's output
+    return a, dx, x
+
+
 def last_block_gradient(depth: int, placement: str, width: int = 32, batch: int = 64, seed: int = 0,
                         noise: float = 0.0) -> float:
     """Norm of dL/dW2 of the last block at initialization, ``L = sum(out * dout)`` with random ``dout``.
@@ -109,40 +137,48 @@ def last_block_gradient(depth: int, placement: str, width: int = 32, batch: int 
     Returns
     -------
     float, the Frobenius norm of the gradient of the last block's W2.
+
+    References
+    ----------
+    Xiong et al., arXiv:2002.04745, Section 3 (Theorem 1 and the lemmas before it).
     """
-    if placement not in ("post", "pre"):
-        raise ValueError(f"placement must be 'post' or 'pre'; got {placement!r}")
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch, width))
-    dout = rng.standard_normal((batch, width))
-    if noise:
-        x = x * (1.0 + noise * np.random.default_rng(seed + 10_000).standard_normal(x.shape))
-    scale = np.sqrt(1.0 / width)
-    for _ in range(depth):
-        w1, w2 = rng.normal(0.0, scale, (width, width)), rng.normal(0.0, scale, (width, width))
-        if placement == "post":
-            a = np.maximum(x @ w1, 0.0)
-            x, inv = _ln_rows(x + a @ w2)
-        else:
-            a = np.maximum(_ln_rows(x)[0] @ w1, 0.0)
-            x = x + a @ w2
-    x_hat, inv = (x, inv) if placement == "post" else _ln_rows(x)
-    dx = norms.normalize_backward(dout, x_hat, inv, (1,))  # through the last LN: into the last block's output
+    a, dx, _ = _placement_run(depth, placement, width, batch, seed, noise)
     return float(np.linalg.norm(a.T @ dx))
 
 
-def placement_sweep(depths=(2, 4, 8, 16, 32, 64), seeds=(0, 1, 2, 3, 4), noise: float = 0.0, **kwargs) -> dict:
-    """:func:`last_block_gradient` for every depth, seed and placement.
+def stream_norm(depth: int, placement: str, width: int = 32, batch: int = 64, seed: int = 0,
+                noise: float = 0.0) -> float:
+    """Mean row norm ``||x_L||`` of the residual stream at the final layer norm (set-up of :func:`last_block_gradient`).
+
+    For pre-LN, the stream that enters the final layer norm; for post-LN, the last
+    layer norm's output (``sqrt(width)`` up to eps, at any depth).
+
+    References
+    ----------
+    Xiong et al., arXiv:2002.04745, Section 3: for pre-LN, ``E||x_L||^2`` grows linearly with
+    the depth L, and the final layer norm divides the gradient reaching the last layers by
+    ``||x_L||``, so their gradient shrinks as the network gets deeper (Theorem 1).
+    """
+    _, _, x = _placement_run(depth, placement, width, batch, seed, noise)
+    return float(np.linalg.norm(x, axis=1).mean())
+
+
+def placement_sweep(depths=(2, 4, 8, 16, 32, 64), seeds=(0, 1, 2, 3, 4), noise: float = 0.0,
+                    width: int = 32, batch: int = 64) -> dict:
+    """:func:`last_block_gradient` and :func:`stream_norm` for every depth, seed and placement (one run each).
 
     Returns
     -------
-    dict with ``"depths"`` and, for ``"post-LN"`` and ``"pre-LN"``, an array (seeds, depths) of gradient norms.
+    dict with ``"depths"``; for ``"post-LN"`` and ``"pre-LN"``, an array (seeds, depths) of gradient
+    norms; and ``"stream"``, a dict with the same two keys of arrays (seeds, depths) of ``||x_L||``.
     """
-    out = {"depths": np.asarray(depths)}
+    out = {"depths": np.asarray(depths), "stream": {}}
     with one_thread():
         for label, placement in (("post-LN", "post"), ("pre-LN", "pre")):
-            out[label] = np.array([[last_block_gradient(d, placement, seed=s, noise=noise, **kwargs) for d in depths]
-                                   for s in seeds])
+            runs = [[_placement_run(d, placement, width, batch, s, noise) for d in depths] for s in seeds]
+            out[label] = np.array([[float(np.linalg.norm(a.T @ dx)) for a, dx, _ in row] for row in runs])
+            out["stream"][label] = np.array([[float(np.linalg.norm(x, axis=1).mean()) for _, _, x in row]
+                                             for row in runs])
     return out
 
 

@@ -37,7 +37,7 @@ from ._threads import one_thread
 __all__ = [
     "SEEDS", "one_thread", "describe", "Regression", "scaled_regression", "standardize_reference", "gd_path",
     "steps_to_converge", "conditioning", "loss_grid", "layer_flow", "layer_flow_outputs", "layer_flow_seeds", "StackedMLP",
-    "ics_run", "unit_drift", "typical_unit", "NoisyBatchNorm1d", "noisy_mlp", "noisy_bn_run",
+    "ics_run", "unit_drift", "loss_decrease", "typical_unit", "NoisyBatchNorm1d", "noisy_mlp", "noisy_bn_run",
     "loss_along_gradient",
 ]
 
@@ -809,6 +809,42 @@ def unit_drift(run: dict, start: int = 100) -> NDArray:
     """
     late = np.asarray(run["step"]) >= start
     return np.ptp(run["unit_percentiles"][:, late], axis=1)
+
+
+def loss_decrease(run: dict, start: int = 100, window: int = 20) -> NDArray:
+    """How much each seed's training loss fell from step ``start`` to the end: the progress in :func:`unit_drift`'s window.
+
+    The per-step training loss is noisy, so it is first averaged over ``window``
+    consecutive steps (a moving mean); the decrease is the smoothed loss around
+    step ``start`` minus the smoothed loss over the last ``window`` steps.
+
+    Parameters
+    ----------
+    run : dict
+        From :func:`ics_run` (``"loss"``, shape (S, steps)).
+    start : int, default 100
+        The first step of the window, as in :func:`unit_drift`.
+    window : int, default 20
+        Steps per moving mean.
+
+    Returns
+    -------
+    ndarray, shape (S,)
+        Positive where the loss fell. Dividing a unit's movement by it gives its
+        movement per unit of progress, which compares networks that learn at
+        different speeds (one converged, one still learning) on an equal footing.
+
+    Raises
+    ------
+    ValueError
+        If the run has fewer than ``start + window`` steps.
+    """
+    loss = np.asarray(run["loss"], dtype=np.float64)
+    if loss.shape[1] < start + window:
+        raise ValueError(f"the run has {loss.shape[1]} steps; start + window needs {start + window}")
+    kernel = np.ones(window) / window
+    smooth = np.array([np.convolve(row, kernel, mode="valid") for row in loss])   # smooth[k]: steps k+1 .. k+window
+    return smooth[:, start - window // 2] - smooth[:, -1]
 
 
 def typical_unit(drift: NDArray, seed_index: int = 0, q_index: int = 1) -> int:
