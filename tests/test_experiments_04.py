@@ -105,6 +105,17 @@ def test_batch_norm_ahead_at_weight_std_1_on_every_seed(init):
     assert (init.accuracy["with BN"][:, 3] - init.accuracy["without BN"][:, 3]).min() > 0.15
 
 
+@pytest.mark.parametrize("seeds", [range(5), range(5, 30)])
+def test_tiny_weights_take_huge_first_steps_with_pre_activations_at_eps(seeds):
+    """The notebook's explanation of the scatter from std 1e-3: relative steps ~1/||W||^2, variance near eps."""
+    tiny, usual = te.first_step(1e-3, seeds=seeds), te.first_step(0.1, seeds=seeds)
+    assert tiny["pre_var"].shape == tiny["update_ratio"].shape == (len(seeds), 6)
+    assert np.all((tiny["pre_var"][:, 1:] > 1e-6) & (tiny["pre_var"][:, 1:] < 1e-4))
+    assert tiny["update_ratio"].min() > 10 * usual["update_ratio"].max()
+    big = te.first_step(1.0, seeds=seeds[:2])
+    assert big["update_ratio"].max() < usual["update_ratio"].min()     # the other direction: large weights, small steps
+
+
 def test_describe_prints_each_value_with_every_label(init):
     lines = te.describe(init, "std")
     assert len(lines) == len(STDS) and lines[0].startswith("std 0.001: with BN ")

@@ -53,9 +53,10 @@ def test_saturation_and_gradients_at_init(runs):
     sat = {k: r["saturation"] for k, r in diag.items()}
     growth = {k: r["grad_std"][:, 0] / r["grad_std"][:, -1] for k, r in diag.items()}
     assert sat["without BN"].min() > 0.7
-    assert sat["Kaiming init, no BN"].max() < 0.25 and sat["with BN"].max() < 0.06
+    assert sat["Kaiming init, no BN"].max() < 0.25 and max(sat["with BN"].max(), sat["with BN, Kaiming init"].max()) < 0.06
+    assert np.allclose(sat["with BN"], sat["with BN, Kaiming init"], atol=0.01)
     assert growth["without BN"].min() > 30
-    assert max(growth["Kaiming init, no BN"].max(), growth["with BN"].max()) < 3
+    assert max(growth[k].max() for k in diag if k != "without BN") < 3
 
 
 def test_update_data_ratios(runs):
@@ -63,11 +64,15 @@ def test_update_data_ratios(runs):
     first = {k: r["log_ratio"][0] for k, r in diag.items()}
     late = {k: r["log_ratio"][-3:].mean(axis=0).mean(axis=0) for k, r in diag.items()}
     spread = {k: f.max(axis=0) - f.min(axis=0) for k, f in first.items()}
-    assert spread["without BN"].min() > 1.5 and max(spread["Kaiming init, no BN"].max(), spread["with BN"].max()) < 0.5
+    assert spread["without BN"].min() > 1.5 and max(spread[k].max() for k in diag if k != "without BN") < 0.5
     assert late["without BN"].min() > -2.3
     assert -3.5 < late["Kaiming init, no BN"].min() <= late["Kaiming init, no BN"].max() < -2.5
     assert -4 < late["with BN"].min() and late["with BN"].max() < late["Kaiming init, no BN"].min()
     assert diag["Kaiming init, no BN"]["acc"].min() > diag["with BN"]["acc"].max()
+    # the fourth arm removes the confound: BN on Kaiming weights takes larger steps and trains as well as Kaiming
+    assert late["with BN, Kaiming init"].min() > late["with BN"].max()
+    assert diag["with BN, Kaiming init"]["acc"].min() > diag["with BN"]["acc"].max()
+    assert abs(diag["with BN, Kaiming init"]["acc"].mean() - diag["Kaiming init, no BN"]["acc"].mean()) < 0.03
 
 
 def test_batch_coupling(runs):
@@ -103,6 +108,8 @@ def test_make_net_scales_the_weights():
         for W in net.W:
             assert W.std() == pytest.approx(expected(W.shape[1]), rel=0.05)
     assert pr.make_net("with BN", seeds=[0]).norm == "batch"
+    both = pr.make_net("with BN, Kaiming init", seeds=[0, 1])
+    assert both.norm == "batch" and all(W.std() == pytest.approx((5 / 3) / np.sqrt(W.shape[1]), rel=0.05) for W in both.W)
     with pytest.raises(ValueError, match="condition"):
         pr.make_net("layer norm", seeds=[0])
 
@@ -153,10 +160,12 @@ def test_train_test_gap_needs_whole_batches():
 
 def test_plots_label_everything(runs):
     diag = runs["diag"]
-    fig, axes = plt.subplots(2, 3)
+    n = len(pr.CONDITIONS)
+    fig, axes = plt.subplots(2, n)
     out = plots.plot_layer_histograms(axes, diag)
-    assert out.shape == (2, 3) and all(ax.get_title() and ax.get_xlabel() and ax.get_legend() for ax in out.ravel())
-    fig2, axes2 = plt.subplots(1, 3)
+    assert out.shape == (2, n) and all(ax.get_title() and ax.get_xlabel() and ax.get_legend() for ax in out.ravel())
+    assert [ax.get_title().split(":")[0] for ax in out[0]] == list(pr.CONDITIONS)
+    fig2, axes2 = plt.subplots(1, n)
     assert all(ax.get_legend() and ax.get_ylabel() for ax in plots.plot_update_ratios(axes2, diag))
     ax = plots.plot_batch_coupling(plt.figure().gca(), runs["coupling"])
     assert ax.get_title() and ax.get_legend()

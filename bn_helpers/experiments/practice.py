@@ -40,7 +40,7 @@ __all__ = ["CONDITIONS", "SIZES", "make_net", "diagnose", "batch_coupling", "tra
 
 #: Legend labels (``bn_helpers.plots.style.condition_color`` keys) -> (norm, initial weight std rule).
 CONDITIONS = {"without BN": (None, "N(0,1)"), "Kaiming init, no BN": (None, "kaiming"),
-              "with BN": ("batch", "N(0,1)")}
+              "with BN": ("batch", "N(0,1)"), "with BN, Kaiming init": ("batch", "kaiming")}
 #: 6 hidden layers of 100 tanh units, digits in, 10 classes out.
 SIZES = (64, 100, 100, 100, 100, 100, 100, 10)
 KAIMING_GAIN = 5.0 / 3.0  # tanh's gain (PyTorch, torch.nn.init.calculate_gain)
@@ -67,7 +67,10 @@ def make_net(condition: str, seeds: Sequence[int], sizes: Sequence[int] = SIZES,
 
 def diagnose(seeds: Sequence[int] = range(5), steps: int = 100, lr: float = 0.1, every: int = 5,
              batch_size: int = 60, n_probe: int = 200, slow_momentum: float = 0.01) -> dict:
-    """Train the three conditions of :data:`CONDITIONS` and record what a practitioner plots.
+    """Train the four conditions of :data:`CONDITIONS` and record what a practitioner plots.
+
+    The four differ in one thing at a time: N(0, 1) or Kaiming weights, with or
+    without batch norm (Karpathy's standard set-up is batch norm *and* Kaiming).
 
     Returns
     -------

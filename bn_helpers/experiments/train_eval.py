@@ -27,7 +27,7 @@ from ..data import load_digits_split
 from ._lockstep import fit_lockstep
 from ._threads import one_thread
 
-__all__ = ["Sweep", "train_run", "train_seeds", "lr_sweep", "init_sweep", "describe",
+__all__ = ["Sweep", "train_run", "train_seeds", "lr_sweep", "init_sweep", "first_step", "describe",
            "running_var_estimates", "batch_dependence",
            "BUGS", "buggy_batchnorm", "diagnosis"]
 
@@ -230,6 +230,46 @@ def init_sweep(stds: Sequence[float], seeds: Sequence[int] = range(5), depth: in
     """
     return _sweep(stds, "weight_scale", ("batch", None), seeds, depth=depth, width=width,
                   activation=activation, lr=lr, steps=steps, batch_size=batch_size, progress=progress)
+
+
+def first_step(std: float, seeds: Sequence[int] = range(5), depth: int = 6, width: int = 32, lr: float = 0.3,
+               batch_size: int = 60, activation: str = "tanh") -> dict:
+    """What one SGD step does to :func:`init_sweep`'s networks with BN, from weights of std ``std``.
+
+    For each seed, on the first training batch (60 images, in the batch order of seed 0's split):
+    the variance of each BN layer's input (the pre-activations, mean over units) and the
+    update:data ratio ``std(lr * dW) / std(W)`` of each hidden Linear layer's weights
+    (:func:`bn_helpers.diagnostics.update_data_ratio`).
+
+    Returns
+    -------
+    dict
+        ``"pre_var"`` (S, depth) and ``"update_ratio"`` (S, depth).
+
+    Notes
+    -----
+    The output of a BN layer does not change when the weights before it are scaled by ``a``,
+    so their gradient scales as ``1/a`` and the relative update as ``1/a**2``: tiny weights take
+    huge relative steps (Ioffe & Szegedy, arXiv:1502.03167, Section 3.3). This holds while the
+    pre-activation variance is large against ``eps``; when it is comparable to ``eps`` (std 1e-3
+    here), ``eps`` rather than the weights sets the scale, and BN no longer fully normalizes.
+    """
+    from ..diagnostics import update_data_ratio
+
+    d = load_digits_split(seed=0)
+    X, y = d.X_train[:batch_size], d.y_train[:batch_size]
+    pre, ratio = [], []
+    with one_thread():
+        for s in seeds:
+            model = nn.mlp([64] + [width] * depth + [10], activation=activation, norm="batch", seed=s,
+                           weight_scale=std)
+            with nn.record(model) as rec:
+                _, dlogits = nn.softmax_cross_entropy(model.forward(X), y)
+                model.backward(dlogits)
+            pre.append([float(r.input.var(axis=0).mean()) for r in rec.of(nn.BatchNorm1d)])
+            linears = [m for m in model.modules if isinstance(m, nn.Linear)][:-1]
+            ratio.append([update_data_ratio(m.W, m.W - lr * m.grads()[0]) for m in linears])
+    return {"pre_var": np.array(pre), "update_ratio": np.array(ratio)}
 
 
 def describe(sweep: Sweep, name: str) -> list[str]:

@@ -14,6 +14,7 @@ CONDITION_COLORS: dict[str, str] = {
     "without BN": "tab:orange",
     "noisy BN": "tab:purple",
     "Kaiming init, no BN": "tab:red",
+    "with BN, Kaiming init": "navy",
     "layer norm": "tab:green",
     "group norm": "tab:olive",
     "instance norm": "tab:brown",
