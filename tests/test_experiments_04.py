@@ -149,8 +149,13 @@ def test_fit_lockstep_refuses_what_it_cannot_train():
         fit_lockstep([a], d.X_train, d.y_train, steps=1, seeds=[0, 1])
     with pytest.raises(ValueError, match="same layers"):
         fit_lockstep([a, b], d.X_train, d.y_train, steps=1, seeds=[0, 1])
-    with pytest.raises(TypeError, match="LayerNorm"):
-        fit_lockstep([nn.mlp([64, 8, 10], norm="layer")], d.X_train, d.y_train, steps=1, seeds=[0])
+    rng = np.random.default_rng(0)
+    ends_with_relu = nn.Sequential(nn.Linear(64, 8, rng), nn.ReLU())
+    with pytest.raises(TypeError, match="last layer must be a Linear"):
+        fit_lockstep([ends_with_relu], d.X_train, d.y_train, steps=1, seeds=[0])
+    two_activations = nn.Sequential(nn.Linear(64, 8, rng), nn.ReLU(), nn.Tanh(), nn.Linear(8, 10, rng))
+    with pytest.raises(TypeError, match="got Tanh where a Linear belongs"):
+        fit_lockstep([two_activations], d.X_train, d.y_train, steps=1, seeds=[0])
 
 
 def test_fit_lockstep_leaves_other_models_untouched():

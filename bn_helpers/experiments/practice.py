@@ -61,7 +61,7 @@ def make_net(condition: str, seeds: Sequence[int], sizes: Sequence[int] = SIZES,
     for i, W in enumerate(net.W):
         fan_in = W.shape[1]
         std = KAIMING_GAIN / np.sqrt(fan_in) if rule == "kaiming" else 1.0
-        net.W[i] = (W * (np.sqrt(fan_in) * std)).astype(np.float32)  # nn.mlp draws N(0, 1/fan_in)
+        net.W[i][...] = W * (np.sqrt(fan_in) * std)  # nn.mlp draws N(0, 1/fan_in); float32 as the net
     return net
 
 
@@ -241,7 +241,7 @@ class FrozenBNMLP(StackedMLP):
     ``torch.nn.BatchNorm1d`` (``track_running_stats``, evaluation mode).
     """
 
-    frozen = False
+    _frozen = False
 
     def fit(self, X, y, *, slow_momentum: float | None = None, callback=None, **kwargs):
         """:meth:`StackedMLP.fit`; with ``slow_momentum``, also keep running statistics of that momentum in ``slow_stats``.
@@ -269,33 +269,16 @@ class FrozenBNMLP(StackedMLP):
 
         return super().fit(X, y, callback=track, **kwargs)
 
-    def forward(self, X, training: bool = False, **kwargs):
-        return super().forward(X, training=training and not self.frozen, **kwargs)
+    @property
+    def frozen(self) -> bool:
+        """Whether batch norm uses its running statistics in training too (and does not update them)."""
+        return self._frozen
 
-    def gradients(self, logits, y, caches):
-        if not self.frozen:
-            return super().gradients(logits, y, caches)
-        return self._frozen_grads(logits, y, caches)
-
-    def _frozen_grads(self, logits, y, caches):
-        if self.norm != "batch":
+    @frozen.setter
+    def frozen(self, value: bool) -> None:
+        if value and self.norm != "batch":
             raise ValueError("only a network with batch norm (norm='batch') can be frozen")
-        s, n, _ = logits.shape
-        log_p, loss = self._log_softmax(logits, y)
-        d = np.exp(log_p)
-        d[np.arange(s)[:, None], np.arange(n)[None, :], y] -= 1.0
-        d /= n
-        grads = [[np.matmul(caches[-1][4].transpose(0, 2, 1), d), d.sum(axis=1, keepdims=True)]]
-        dh = d @ self.W[-1].transpose(0, 2, 1)
-        for i in range(len(self.W) - 2, -1, -1):
-            h_in, x_hat, inv_std, _, out = caches[i]
-            da = dh * self._dact(out)
-            dgamma, dbeta = np.sum(da * x_hat, axis=1, keepdims=True), np.sum(da, axis=1, keepdims=True)
-            da = da * self.gamma[i] * inv_std
-            grads.append([np.matmul(np.swapaxes(h_in, -1, -2), da), dgamma, dbeta])
-            if i:
-                dh = da @ self.W[i].transpose(0, 2, 1)
-        return loss, [g for layer in reversed(grads) for g in layer]
+        self._frozen = bool(value)
 
 
 def finetune_small_batches(net: StackedMLP, steps: int = 100, batch_size: int = 2, lr: float = 0.02) -> dict:

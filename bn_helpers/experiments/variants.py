@@ -16,7 +16,6 @@ on one thread.
 """
 from __future__ import annotations
 
-import copy
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -25,6 +24,7 @@ from numpy.typing import NDArray
 from .. import nn, norms
 from ..data import load_digits_split
 from ..stats import RunningStats, update_running_stats
+from ._lockstep import Lockstep
 from ._threads import one_thread
 
 __all__ = ["BatchRenorm1d", "SeedStack", "SizeSweep", "KINDS", "build", "small_batch_run", "batch_size_sweep",
@@ -130,24 +130,8 @@ def small_batch_run(norm: str, batch_size: int, epochs: int = 3, lr: float = 0.0
 KINDS = ("batch", "layer", "group", "renorm")
 
 
-def _normalize(h: NDArray, axes: tuple[int, ...], eps: float):
-    """x_hat, mean, biased var and 1/sqrt(var + eps) over ``axes`` (keepdims): two passes, in float64.
-
-    The formula of :func:`bn_helpers.numerics.normalize`, written inline (as is
-    the backward in :meth:`SeedStack._norm_backward`): at batches of two the
-    reference routines' checks and einsum set-up cost more than the
-    arithmetic, and a sweep calls them a hundred thousand times.
-    """
-    mean = h.mean(axis=axes, keepdims=True)
-    x_hat = h - mean
-    var = np.mean(x_hat * x_hat, axis=axes, keepdims=True)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    x_hat *= inv_std
-    return x_hat, mean, var, inv_std
-
-
-class SeedStack:
-    """The same network for several seeds, stored and trained as one: every array has a leading seed axis S.
+class SeedStack(Lockstep):
+    """The 3x100 ReLU net of :func:`build` for several seeds, trained as one: a :class:`~bn_helpers.experiments._lockstep.Lockstep`.
 
     Seed ``s`` starts from ``build(norm, seed=s)`` and sees the batches
     ``nn.fit(..., seed=s)`` would give it; one step runs all seeds with one
@@ -167,16 +151,6 @@ class SeedStack:
     momentum : float, default 0.1
         Of the running statistics (PyTorch's convention; batch and renorm only).
     eps : float, default 1e-5
-    groups : int, default 4
-        G of group norm, as in :func:`build`.
-
-    Attributes
-    ----------
-    W, b : lists of ndarray
-        Weights (S, D_in, D_out) and biases (S, 1, D_out) or None per Linear layer.
-    gamma, beta, running_mean, running_var : lists of ndarray, each (S, 1, D)
-        Per normalization layer (the running statistics stay at 0 and 1 for
-        layer and group norm, which do not use them).
 
     Raises
     ------
@@ -186,9 +160,9 @@ class SeedStack:
     Notes
     -----
     At batch size 2 two runs that differ in the last bit (another BLAS kernel,
-    another summation order, as here against ``nn.fit``) part ways within tens
-    of steps: the per-seed accuracies are samples, and only claims about the
-    seeds as a group carry over to another machine.
+    another summation order) part ways within tens of steps: the per-seed
+    accuracies are samples, and only claims about the seeds as a group carry
+    over to another machine.
 
     References
     ----------
@@ -197,142 +171,28 @@ class SeedStack:
     """
 
     def __init__(self, norm: str, seeds: Sequence[int], r_max: float = 3.0, d_max: float = 5.0,
-                 momentum: float = 0.1, eps: float = 1e-5, groups: int = 4) -> None:
+                 momentum: float = 0.1, eps: float = 1e-5) -> None:
         if norm not in KINDS:
             raise ValueError(f"norm must be one of {KINDS}; got {norm!r}")
-        self.norm, self.seeds = norm, [int(s) for s in seeds]
-        self.r_max, self.d_max, self.momentum, self.eps, self.groups = r_max, d_max, momentum, eps, groups
-        models = [build(norm, seed=s, r_max=r_max, d_max=d_max) for s in self.seeds]
-        linears = [[m for m in model if isinstance(m, nn.Linear)] for model in models]
-        normals = [[m for m in model if "gamma" in m._params] for model in models]
-        self.W = [np.stack([ls[i].W for ls in linears]) for i in range(len(linears[0]))]
-        self.b = [None if linears[0][i].b is None else np.stack([ls[i].b for ls in linears])[:, None, :]
-                  for i in range(len(linears[0]))]
-        self.gamma = [np.stack([ns[i]._params["gamma"] for ns in normals])[:, None, :] for i in range(len(normals[0]))]
-        self.beta = [np.stack([ns[i]._params["beta"] for ns in normals])[:, None, :] for i in range(len(normals[0]))]
-        self.running_mean = [np.zeros_like(g) for g in self.gamma]
-        self.running_var = [np.ones_like(g) for g in self.gamma]
-
-    # -- one normalization layer, every seed ----------------------------------
-    def _norm_forward(self, i: int, h: NDArray, training: bool):
-        gamma, beta = self.gamma[i], self.beta[i]
-        if self.norm in ("layer", "group"):
-            s, n, d = h.shape
-            view = (s, n, self.groups, d // self.groups) if self.norm == "group" else h.shape
-            x_hat, _, _, inv_std = _normalize(h.reshape(view), (len(view) - 1,), self.eps)
-            flat = x_hat.reshape(h.shape)
-            return gamma * flat + beta, (x_hat, inv_std, (len(view) - 1,), None, flat)
-        if not training:
-            x_hat = (h - self.running_mean[i]) * (1.0 / np.sqrt(self.running_var[i] + self.eps))
-            return gamma * x_hat + beta, None
-        x_hat, mean, var, inv_std = _normalize(h, (1,), self.eps)
-        r, used = None, x_hat
-        if self.norm == "renorm":  # Ioffe 2017, Algorithm 1, with the running statistics before this batch
-            sigma = np.sqrt(self.running_var[i] + self.eps)
-            r = np.clip(1.0 / (inv_std * sigma), 1.0 / self.r_max, self.r_max)
-            d = np.clip((mean - self.running_mean[i]) / sigma, -self.d_max, self.d_max)
-            used = x_hat * r + d
-        n, m = h.shape[1], self.momentum
-        self.running_mean[i] = (1 - m) * self.running_mean[i] + m * mean
-        self.running_var[i] = (1 - m) * self.running_var[i] + m * (var * (n / (n - 1)))
-        return gamma * used + beta, (x_hat, inv_std, (1,), r, used)
-
-    def _norm_backward(self, i: int, dout: NDArray, cache):
-        x_hat, inv_std, axes, r, used = cache
-        dgamma = np.sum(dout * used, axis=1, keepdims=True)
-        dbeta = np.sum(dout, axis=1, keepdims=True)
-        g = (dout * (self.gamma[i] if r is None else self.gamma[i] * r)).reshape(x_hat.shape)
-        # norms.normalize_backward's formula: inv_std * (g - mean(g) - x_hat * mean(g * x_hat)) over the axes
-        dx = g - g.mean(axis=axes, keepdims=True)
-        dx -= x_hat * np.mean(g * x_hat, axis=axes, keepdims=True)
-        dx *= inv_std
-        return dx.reshape(dout.shape), dgamma, dbeta
-
-    # -- the network -----------------------------------------------------------
-    def forward(self, X, training: bool = False):
-        """Logits (S, n, 10) of every seed's network for ``X`` (n, 64) or (S, n, 64), and the caches."""
-        h, caches = np.asarray(X, dtype=np.float64), []
-        for i in range(len(self.W) - 1):
-            a = h @ self.W[i]
-            if self.b[i] is not None:
-                a = a + self.b[i]
-            out, cache = self._norm_forward(i, a, training)
-            out = np.maximum(out, 0.0)
-            caches.append((h, cache, out))
-            h = out
-        return h @ self.W[-1] + self.b[-1], caches + [h]
-
-    def _step(self, X: NDArray, y: NDArray, lr: float) -> None:
-        logits, caches = self.forward(X, training=True)
-        s, n, _ = logits.shape
-        p = np.exp(logits - logits.max(axis=2, keepdims=True))
-        p /= p.sum(axis=2, keepdims=True)
-        p[np.arange(s)[:, None], np.arange(n)[None, :], y] -= 1.0
-        dh = p / n                                                   # softmax cross-entropy, mean over the batch
-        h = caches[-1]
-        updates = [(self.W[-1], np.matmul(h.transpose(0, 2, 1), dh)), (self.b[-1], dh.sum(axis=1, keepdims=True))]
-        dh = dh @ self.W[-1].transpose(0, 2, 1)
-        for i in range(len(self.W) - 2, -1, -1):
-            h_in, cache, out = caches[i]
-            da, dgamma, dbeta = self._norm_backward(i, dh * (out > 0), cache)
-            updates += [(self.W[i], np.matmul(h_in.transpose(0, 2, 1), da)), (self.gamma[i], dgamma),
-                        (self.beta[i], dbeta)]
-            if self.b[i] is not None:
-                updates.append((self.b[i], da.sum(axis=1, keepdims=True)))
-            if i:
-                dh = da @ self.W[i].transpose(0, 2, 1)
-        for param, grad in updates:                                  # plain SGD, as nn.SGD with momentum 0
-            grad *= lr
-            param -= grad
+        self.norm, self.r_max, self.d_max = norm, r_max, d_max
+        models = [build(norm, seed=s, r_max=r_max, d_max=d_max) for s in seeds]
+        for model in models:
+            for m in model:
+                if isinstance(m, nn.BatchNorm1d):
+                    m.eps, m.momentum = eps, momentum
+                elif "gamma" in m._params:
+                    m.eps = eps
+        super().__init__(models, seeds)
 
     def fit(self, X, y, batch_size: int, *, epochs: int | None = None, steps: int | None = None,
             lr: float = 0.1) -> "SeedStack":
         """Train every seed as :func:`bn_helpers.nn.fit` would (same batches, plain SGD); returns ``self``."""
-        X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-        n = X.shape[0]
-        per_epoch = n // batch_size
-        total = int(steps) if steps is not None else int(epochs) * per_epoch
-        idx = np.empty((len(self.seeds), total, batch_size), dtype=np.intp)
-        for j, seed in enumerate(self.seeds):                         # nn.fit's batch order, seed by seed
-            rng = np.random.default_rng(seed)
-            for t in range(0, total, per_epoch):
-                order = rng.permutation(n)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-                idx[j, t:t + per_epoch] = order[: total - t]
-        with one_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for t in range(total):
-                self._step(X[idx[:, t]], y[idx[:, t]], lr)
+        super().fit(X, y, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr)
         return self
-
-    def accuracy(self, X, y) -> NDArray:
-        """Test accuracy of each seed's network in evaluation mode, shape (S,); non-finite logits count as wrong."""
-        with one_thread(), np.errstate(over="ignore", invalid="ignore"):
-            logits, _ = self.forward(X, training=False)
-        right = (np.argmax(logits, axis=2) == np.asarray(y)) & np.isfinite(logits).all(axis=2)
-        return right.mean(axis=1)
-
-    def recalibrated(self, X) -> "SeedStack":
-        """A copy whose running statistics are those of ``X``, layer by layer (see :func:`recalibrate`)."""
-        new = copy.deepcopy(self)
-        new.momentum = 1.0
-        with one_thread():
-            new.forward(X, training=True)
-        new.momentum = self.momentum
-        return new
 
     def model(self, j: int) -> nn.Sequential:
         """Seed number ``j``'s network as a :mod:`bn_helpers.nn` model (a copy, in evaluation mode)."""
-        model = build(self.norm, seed=self.seeds[j], r_max=self.r_max, d_max=self.d_max)
-        linears = [m for m in model if isinstance(m, nn.Linear)]
-        normals = [m for m in model if "gamma" in m._params]
-        for i, lin in enumerate(linears):
-            lin._params["W"][...] = self.W[i][j]
-            if lin.b is not None:
-                lin._params["b"][...] = self.b[i][j, 0]
-        for i, m in enumerate(normals):
-            m._params["gamma"][...], m._params["beta"][...] = self.gamma[i][j, 0], self.beta[i][j, 0]
-            if isinstance(m, nn.BatchNorm1d):
-                m.running_mean, m.running_var = self.running_mean[i][j, 0].copy(), self.running_var[i][j, 0].copy()
-        return model.eval()
+        return super().model(j).eval()
 
 
 class SizeSweep(NamedTuple):

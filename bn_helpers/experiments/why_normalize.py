@@ -23,8 +23,7 @@ thread (see :func:`one_thread`).
 """
 from __future__ import annotations
 
-import contextlib
-from typing import Callable, Iterator, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +31,7 @@ from numpy.typing import NDArray
 from .. import nn
 from ..data import load_digits_split
 from ..diagnostics import layer_stats
+from ._lockstep import Lockstep
 from ._threads import one_thread
 
 __all__ = [
@@ -397,23 +397,6 @@ def layer_flow_seeds(seeds: Sequence[int] = SEEDS, **kwargs) -> list[dict]:
 # --------------------------------------------------------------------------- several seeds at once
 
 _ACTS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
-_ONE_THREAD = [False]
-
-
-@contextlib.contextmanager
-def _blas_one_thread() -> Iterator[None]:
-    """:func:`one_thread`, entered once: nested calls (an evaluation inside a training loop) cost nothing."""
-    if _ONE_THREAD[0]:
-        yield
-        return
-    _ONE_THREAD[0] = True
-    try:
-        with one_thread():
-            yield
-    finally:
-        _ONE_THREAD[0] = False
-
-
 def _percentiles(x: NDArray, q: Sequence[float], axis: int) -> NDArray:
     """``np.percentile(x, q, axis)`` (linear interpolation), from one sort: several times faster here."""
     s = np.sort(x, axis=axis)
@@ -425,33 +408,19 @@ def _percentiles(x: NDArray, q: Sequence[float], axis: int) -> NDArray:
     return a + (b - a) * frac
 
 
-def _batch_order(seed: int, n: int, batch_size: int, steps: int) -> NDArray:
-    """The rows of each step's batch, as :func:`bn_helpers.nn.fit` draws them: (steps, batch_size)."""
-    rng = np.random.default_rng(seed)
-    per_epoch = n // batch_size
-    idx = np.empty((steps, batch_size), dtype=np.intp)
-    for t in range(0, steps, per_epoch):
-        order = rng.permutation(n)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-        idx[t:t + per_epoch] = order[: steps - t]
-    return idx
-
-
-class StackedMLP:
-    """One MLP per seed, stored and trained together: every array has a leading seed axis S.
+class StackedMLP(Lockstep):
+    """One MLP per seed, stored and trained together: a :class:`~bn_helpers.experiments._lockstep.Lockstep` of ``nn.mlp`` networks.
 
     Seed ``s``'s network starts as ``nn.mlp(sizes, activation, norm, seed=s)``
     (``Linear -> [BatchNorm] -> activation`` per hidden layer, then ``Linear``)
     and sees the batches ``nn.fit(..., seed=s)`` would give it; one step runs
     every seed with one NumPy call per operation. Up to rounding, seed ``s``
-    follows the :mod:`bn_helpers.nn` run step by step (the tests check it): the
-    forward and backward formulas are batch norm's (biased variance in training,
-    running statistics with PyTorch's momentum 0.1 and unbiased variance),
-    written here once more for a leading seed axis.
+    follows the :mod:`bn_helpers.nn` run step by step (the tests check it).
 
-    With ``noise`` > 0, every batch-norm output is followed in training mode by
-    :class:`NoisyBatchNorm1d`'s noise, drawn from the same generators
-    (``seed * 1000 + module index``), so that seed ``s`` is
-    :func:`noisy_mlp` trained by :func:`bn_helpers.nn.fit`.
+    With ``noise`` > 0, every batch-norm layer is :class:`NoisyBatchNorm1d`
+    (:func:`noisy_mlp`), whose noise is drawn from the same generators
+    (``seed * 1000 + module index``), so that seed ``s`` is :func:`noisy_mlp`
+    trained by :func:`bn_helpers.nn.fit`.
 
     Parameters
     ----------
@@ -462,20 +431,12 @@ class StackedMLP:
     seeds : sequence of int, default :data:`SEEDS`
     noise : float, optional
         Noise level of :class:`NoisyBatchNorm1d` (needs ``norm="batch"``).
+    eps, momentum : float, default 1e-5 and 0.1
+        Of the batch-norm layers (PyTorch's convention).
     dtype : numpy dtype, default float64
         Of every array and computation. float64 follows :func:`bn_helpers.nn.fit`
         to the last bits; float32 halves the cost (the experiments use it: their
         claims are about distributions over seeds, not last bits).
-
-    Attributes
-    ----------
-    W, b : lists of ndarray
-        Weights (S, D_in, D_out); biases (S, 1, D_out), or None before batch norm.
-    gamma, beta, running_mean, running_var : lists of ndarray, each (S, 1, D)
-        One entry per batch-norm layer (empty lists without batch norm).
-    noise_log : list of list of (mean, std)
-        Per batch-norm layer, the noise distribution drawn at each training
-        step, each entry a pair of arrays (S,).
 
     Raises
     ------
@@ -498,224 +459,15 @@ class StackedMLP:
         if noise and norm != "batch":
             raise ValueError("noise is added after batch norm: give norm='batch' with it")
         self.sizes, self.activation, self.norm = [int(s) for s in sizes], activation, norm
-        self.seeds, self.noise, self.eps, self.momentum = [int(s) for s in seeds], float(noise or 0.0), eps, momentum
-        self.dtype = np.dtype(dtype)
-        models = [nn.mlp(self.sizes, activation=activation, norm=norm, seed=s) for s in self.seeds]
-        linears = [[m for m in model.modules if isinstance(m, nn.Linear)] for model in models]
-        self.W = [np.stack([ls[i].W for ls in linears]).astype(self.dtype) for i in range(len(linears[0]))]
-        self.b = [None if linears[0][i].b is None else np.stack([ls[i].b for ls in linears])[:, None, :].astype(self.dtype)
-                  for i in range(len(linears[0]))]
-        bn_index = [i for i, m in enumerate(models[0].modules) if isinstance(m, nn.BatchNorm1d)]
-        self.gamma = [np.ones((len(self.seeds), 1, models[0].modules[i].num_features), self.dtype) for i in bn_index]
-        self.beta = [np.zeros_like(g) for g in self.gamma]
-        self.running_mean = [np.zeros_like(g) for g in self.gamma]
-        self.running_var = [np.ones_like(g) for g in self.gamma]
-        self._rngs = [[np.random.default_rng(s * 1000 + i) for s in self.seeds] for i in bn_index]
-        self.noise_log: list = [[] for _ in bn_index]
-
-    def params(self) -> list[NDArray]:
-        """Every trainable array, in the order :meth:`gradients` returns their gradients."""
-        out = []
-        for i in range(len(self.W)):
-            out += [self.W[i]] + ([self.b[i]] if self.b[i] is not None else [])
-            if i < len(self.gamma):
-                out += [self.gamma[i], self.beta[i]]
-        return out
-
-    def _act(self, pre: NDArray) -> NDArray:
-        if self.activation == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-pre))
-        return np.maximum(pre, 0.0) if self.activation == "relu" else np.tanh(pre)
-
-    def _dact(self, out: NDArray) -> NDArray:
-        if self.activation == "sigmoid":
-            return out * (1.0 - out)
-        return (out > 0).astype(out.dtype) if self.activation == "relu" else 1.0 - out * out
-
-    def forward(self, X, training: bool = False, *, update_stats: bool = True, noise: bool = True,
-                stats: tuple | None = None):
-        """Logits (S, n, K) of every seed's network, and what the backward pass needs.
-
-        Parameters
-        ----------
-        X : array_like, shape (n, D_0) (the same rows for every seed) or (S, n, D_0)
-        training : bool, default False
-            Batch statistics (and the noise, if any) in training mode; running
-            statistics otherwise.
-        update_stats : bool, default True
-            Update the running statistics in training mode.
-        noise : bool, default True
-            Add the noise (training mode only).
-        stats : pair of lists (means, vars), optional
-            Statistics to use in evaluation mode instead of the running ones.
-
-        Returns
-        -------
-        logits : ndarray, shape (S, n, K)
-        caches : list
-            Per hidden layer: its input, x_hat, 1/sqrt(var + eps), activation input and output.
-        """
-        h = np.asarray(X, dtype=self.dtype)
-        caches = []
-        for i in range(len(self.W) - 1):
-            a = h @ self.W[i]
-            if self.b[i] is not None:
-                a = a + self.b[i]
-            x_hat = inv_std = None
-            if self.norm == "batch":
-                if training:
-                    mean = a.mean(axis=1, keepdims=True)
-                    x_hat = a - mean
-                    var = np.mean(x_hat * x_hat, axis=1, keepdims=True)
-                    inv_std = 1.0 / np.sqrt(var + self.eps)
-                    x_hat *= inv_std
-                    if update_stats:
-                        n, m = a.shape[1], self.momentum
-                        self.running_mean[i] = (1 - m) * self.running_mean[i] + m * mean
-                        self.running_var[i] = (1 - m) * self.running_var[i] + m * var * (n / (n - 1))
-                else:
-                    mean, var = (self.running_mean[i], self.running_var[i]) if stats is None else \
-                        (stats[0][i], stats[1][i])
-                    inv_std = 1.0 / np.sqrt(var + self.eps)
-                    x_hat = (a - mean) * inv_std
-                a = self.gamma[i] * x_hat + self.beta[i]
-                if training and noise and self.noise:
-                    a = a + self._draw_noise(i, a.shape[1:])
-            out = self._act(a)
-            caches.append((h, x_hat, inv_std, a, out))
-            h = out
-        return h @ self.W[-1] + self.b[-1], caches
-
-    def _draw_noise(self, i: int, shape) -> NDArray:
-        draws = [NoisyBatchNorm1d.draw(rng, self.noise, shape) for rng in self._rngs[i]]
-        self.noise_log[i].append((np.array([d[0] for d in draws]), np.array([d[1] for d in draws])))
-        return np.stack([d[2] for d in draws]).astype(self.dtype, copy=False)
-
-    @staticmethod
-    def _log_softmax(logits: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
-        shifted = logits - logits.max(axis=2, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
-        s, n, _ = logits.shape
-        return log_p, -log_p[np.arange(s)[:, None], np.arange(n)[None, :], y].mean(axis=1)
-
-    def loss(self, logits: NDArray, y: NDArray) -> NDArray:
-        """Mean softmax cross-entropy of each seed's logits (S, n, K) against labels (S, n): shape (S,)."""
-        return self._log_softmax(logits, y)[1]
-
-    def gradients(self, logits: NDArray, y: NDArray, caches: list) -> tuple[NDArray, list[NDArray]]:
-        """Mean softmax cross-entropy of each seed, (S,), and the gradients of :meth:`params`."""
-        s, n, _ = logits.shape
-        log_p, loss = self._log_softmax(logits, y)
-        rows, seeds = np.arange(n)[None, :], np.arange(s)[:, None]
-        d = np.exp(log_p)
-        d[seeds, rows, y] -= 1.0
-        d /= n
-        h = caches[-1][4]
-        grads = [[np.matmul(h.transpose(0, 2, 1), d), d.sum(axis=1, keepdims=True)]]
-        dh = d @ self.W[-1].transpose(0, 2, 1)
-        for i in range(len(self.W) - 2, -1, -1):
-            h_in, x_hat, inv_std, _, out = caches[i]
-            da = dh * self._dact(out)
-            if self.norm == "batch":
-                dgamma = np.sum(da * x_hat, axis=1, keepdims=True)
-                dbeta = np.sum(da, axis=1, keepdims=True)
-                dx_hat = da * self.gamma[i]
-                da = inv_std * (dx_hat - dx_hat.mean(axis=1, keepdims=True)
-                                - x_hat * np.mean(dx_hat * x_hat, axis=1, keepdims=True))
-                extra = [dgamma, dbeta]
-            else:
-                extra = []
-            dW = np.matmul(np.swapaxes(h_in, -1, -2), da)
-            layer = [dW] + ([da.sum(axis=1, keepdims=True)] if self.b[i] is not None else []) + extra
-            grads.append(layer)
-            if i:
-                dh = da @ self.W[i].transpose(0, 2, 1)
-        return loss, [g for layer in reversed(grads) for g in layer]
-
-    def fit(self, X, y, *, steps: int, batch_size: int = 60, lr: float = 0.1,
-            probe: Callable | None = None, callback: Callable | None = None) -> NDArray:
-        """Plain SGD on softmax cross-entropy, every seed with its own batches; returns the losses (steps, S).
-
-        Parameters
-        ----------
-        X : array_like, shape (N, D_0)
-        y : array_like of int, shape (N,)
-        steps, batch_size : int
-        lr : float, default 0.1
-        probe : callable, optional
-            ``probe(step, xb, yb, grads)`` before each update (``step`` from 0),
-            with the step's batch (S, batch_size, D_0) and gradients.
-        callback : callable, optional
-            ``callback(step)`` after each update (``step`` from 1, as in :func:`bn_helpers.nn.fit`).
-        """
-        X, y = np.asarray(X, dtype=self.dtype), np.asarray(y)
-        idx = np.stack([_batch_order(s, len(X), batch_size, steps) for s in self.seeds], axis=1)
-        params, losses = self.params(), []
-        with _blas_one_thread():
-            for t in range(steps):
-                xb, yb = X[idx[t]], y[idx[t]]
-                logits, caches = self.forward(xb, training=True)
-                loss, grads = self.gradients(logits, yb, caches)
-                losses.append(loss)
-                if probe is not None:
-                    probe(t, xb, yb, grads)
-                for p, g in zip(params, grads):
-                    p -= lr * g
-                if callback is not None:
-                    callback(t + 1)
-        return np.array(losses)
-
-    def evaluate(self, X, y, stats: tuple | None = None) -> tuple[NDArray, NDArray]:
-        """Accuracy of each seed's network in evaluation mode, (S,), and the input of its last activation (S, n, D)."""
-        with _blas_one_thread():
-            logits, caches = self.forward(X, training=False, stats=stats)
-        return np.mean(logits.argmax(axis=2) == np.asarray(y), axis=1), caches[-1][3]
-
-    def model(self, j: int) -> nn.Sequential:
-        """Seed number ``j``'s network as a :mod:`bn_helpers.nn` model (a copy, with its running statistics).
-
-        With noise, the batch-norm layers are :class:`NoisyBatchNorm1d` whose
-        generators start afresh (the copy does not continue this run's noise).
-        """
-        seed = self.seeds[j]
-        model = noisy_mlp(self.noise, seed, self.sizes, self.activation) if self.noise else \
-            nn.mlp(self.sizes, activation=self.activation, norm=self.norm, seed=seed)
-        for i, lin in enumerate(m for m in model.modules if isinstance(m, nn.Linear)):
-            lin.W[...] = self.W[i][j]
-            if lin.b is not None:
-                lin.b[...] = self.b[i][j, 0]
-        for i, bn in enumerate(m for m in model.modules if isinstance(m, nn.BatchNorm1d)):
-            bn.gamma[...], bn.beta[...] = self.gamma[i][j, 0], self.beta[i][j, 0]
-            bn.running_mean, bn.running_var = self.running_mean[i][j, 0].copy(), self.running_var[i][j, 0].copy()
-        return model
-
-    def population_stats(self, X, batch_size: int = 60) -> tuple[list, list]:
-        """Running statistics recomputed without noise: a training-mode pass over ``X`` in consecutive batches.
-
-        Each layer's mean and unbiased variance, averaged over the batches
-        (PyTorch's ``momentum=None``), with the noise switched off and the
-        model's own running statistics left alone. Evaluating with them is
-        evaluating the network as it would be without the noise.
-
-        Returns
-        -------
-        (means, vars) : pair of lists of ndarray, each (S, 1, D)
-        """
-        X = np.asarray(X, dtype=self.dtype)
-        k = len(X) // batch_size
-        means = [np.zeros_like(g) for g in self.gamma]
-        variances = [np.zeros_like(g) for g in self.gamma]
-        with _blas_one_thread():
-            for j in range(k):
-                h = X[j * batch_size:(j + 1) * batch_size]
-                for i in range(len(self.gamma)):
-                    a = h @ self.W[i]
-                    mean = a.mean(axis=1, keepdims=True)
-                    var = np.mean((a - mean) ** 2, axis=1, keepdims=True)
-                    means[i] += mean / k
-                    variances[i] += var * (batch_size / (batch_size - 1)) / k
-                    h = self._act(self.gamma[i] * (a - mean) / np.sqrt(var + self.eps) + self.beta[i])
-        return means, variances
+        self.noise = float(noise or 0.0)
+        models = [noisy_mlp(self.noise, s, self.sizes, activation) if self.noise else
+                  nn.mlp(self.sizes, activation=activation, norm=norm, seed=s) for s in seeds]
+        for model in models:
+            for m in model.modules:
+                if isinstance(m, nn.BatchNorm1d):
+                    m.eps, m.momentum = eps, momentum
+        self.eps = eps
+        super().__init__(models, seeds, dtype=dtype)
 
 
 # --------------------------------------------------------------------------- Ioffe 4.1
@@ -737,7 +489,7 @@ def _sigmoid_run(norm, noise, seeds, steps, every, lr, batch_size, q, dtype) -> 
         accs.append(acc)
         pcts.append(np.moveaxis(_percentiles(pre, q, axis=1), 0, 1))       # (S, len(q), D)
 
-    with _blas_one_thread():
+    with one_thread():
         look(0)
         losses = net.fit(d.X_train, d.y_train, steps=steps, batch_size=batch_size, lr=lr, callback=look)
     unit = np.stack(pcts, axis=1)                                            # (S, K, len(q), D)
