@@ -168,7 +168,8 @@ class GradientFlowView:
             self._measured_by.ahead(self._neighbours())
 
     def _on_change(self, change) -> None:
-        self.update()
+        with self.pane.lock:   # the controls' messages may come in several threads (see FigurePane.lock)
+            self.update()
 
     def _ipython_display_(self) -> None:
         display(self.widget)

@@ -121,7 +121,7 @@ class LayerFlowView:
                                                  continuous_update=False, style=style)
         self.activation = widgets.Dropdown(options=ACTIVATIONS, value=activation, description="activation",
                                            style=style)
-        self.fig, self.axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+        self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 3.9), layout="constrained")
         plt.close(self.fig)
         # (depth, init_scale, activation) -> layer_flow_curves(...), once per setting: moving back is instant
         self._measured_by = Measured(lambda *key: layer_flow_curves(*key, self.seed))
@@ -254,11 +254,14 @@ class LayerFlowView:
         ax_std.set_ylabel(what + (" (log scale)" if log else ""))
 
     def _dynamic(self) -> list:
-        """What a move changes when the axes stay: the curves, the bands and the title."""
-        return [a for arts in self._artists.values() for a in arts] + [self._suptitle]
+        """What a move changes when the axes stay: the curves, the bands, the title and the legends
+        (placed at draw time where the curves leave room: ``loc="best"``)."""
+        legends = [ax.get_legend() for ax in self.axes if ax.get_legend() is not None]
+        return [a for arts in self._artists.values() for a in arts] + [self._suptitle, *legends]
 
     def _on_change(self, change) -> None:
-        self.update()
+        with self.pane.lock:   # the controls' messages may come in several threads (see FigurePane.lock)
+            self.update()
 
     def _ipython_display_(self) -> None:
         display(self.widget)
