@@ -5,11 +5,15 @@ it in the JupyterLab that `make lab` starts (on a temporary copy, a free port),
 runs all cells, then moves every control of every view as a user would
 (keyboard on sliders, a choice in a menu, a click on a box, text typed and
 Enter) and measures, inside the page, the time from the input event to the
-figure being updated (for a live ipympl figure: the canvas repainted; for a
-static figure or an HTML view: its output replaced). It asserts that every
-move changes what the view shows, that the median per view is within
-``LATENCY_MS``, that the student view shows no instructor panel, and that no
-error dialog opens. It prints a table of the latencies.
+figure being updated (for a live ipympl figure: the first changed pixel of its
+canvas; for a static figure or an HTML view: its output replaced). It asserts
+that every move changes what the view shows; that a live figure fits the
+notebook column and, at first and after every move, shows what a full redraw
+of the same state shows (rendered anew in the notebook's own kernel, reached
+through its connection file; tests/_frames.py says how close); that the
+median per view is within ``LATENCY_MS`` (only when set: `make bench`); that
+the student view shows no instructor panel, and that no error dialog opens.
+It prints a table of the latencies with the load average.
 
 The browser is the system's Chromium (Debian's ``chromium``; `.ci/run`
 installs it with apt-get), driven by Python Playwright; never a browser

@@ -218,12 +218,16 @@ class Measured:
     ``measured[key]`` measures ``measure(*key)`` the first time and returns
     the stored result afterwards (moving back to a setting is instant).
     :meth:`ahead` measures the given keys one at a time in the kernel's own
-    event loop, while it is idle: between two messages of the front end,
-    never while a cell runs and never in another thread (the measurements set
-    the BLAS thread count, a process-wide setting). So the next move of a
-    control usually finds its result ready; :meth:`stop`, or a new
-    :meth:`ahead`, drops the keys not yet measured. Without a running event
-    loop (plain Python, the tests, nbclient's runs) :meth:`ahead` does nothing.
+    event loop (the loop running where the view was made: the notebook's main
+    thread), while it is idle: between two messages of the front end, never
+    while a cell runs (the measurements set the BLAS thread count, a
+    process-wide setting). A measurement holds :attr:`lock` (a view passes
+    its figure's lock): a move handled in another thread (ipykernel 7's
+    widget subshell) waits for it rather than measuring at the same time. So
+    the next move of a control usually finds its result ready; :meth:`stop`,
+    or a new :meth:`ahead`, drops the keys not yet measured. Without a
+    running event loop (plain Python, the tests, nbclient's runs)
+    :meth:`ahead` does nothing.
 
     Parameters
     ----------
@@ -231,14 +235,21 @@ class Measured:
         ``measure(*key)``: the view's measurement (a plain function).
     pause : float, default 0.02
         Seconds the loop is left free between two measurements ahead.
+    lock : threading.RLock, optional
+        Held while measuring; by default one of its own.
     """
 
-    def __init__(self, measure: Callable, pause: float = 0.02):
+    def __init__(self, measure: Callable, pause: float = 0.02, lock=None):
         self._measure = measure
         self._by: dict = {}
         self._wanted: list = []
         self._scheduled = False
         self.pause = pause
+        self.lock = threading.RLock() if lock is None else lock
+        try:
+            self._loop = asyncio.get_running_loop()   # a cell's: the main thread's loop
+        except RuntimeError:
+            self._loop = None
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._by
@@ -247,9 +258,10 @@ class Measured:
         return len(self._by)
 
     def __getitem__(self, key: tuple):
-        if key not in self._by:
-            self._by[key] = self._measure(*key)
-        return self._by[key]
+        with self.lock:
+            if key not in self._by:
+                self._by[key] = self._measure(*key)
+            return self._by[key]
 
     def stop(self) -> None:
         """Drop the keys not yet measured ahead."""
@@ -259,12 +271,17 @@ class Measured:
         """Measure ``keys`` (those not yet measured, in this order) while the event loop is idle."""
         self._wanted = [k for k in keys if k not in self._by]
         if self._wanted and not self._scheduled:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:   # no event loop: no hand on the controls to keep up with
+            loop = self._loop
+            if loop is None:
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:   # no event loop: no hand on the controls to keep up with
+                    return
+            if loop.is_closed():
                 return
             self._scheduled = True
-            loop.call_later(self.pause, self._step, loop)
+            # from any thread (a move handled in a subshell): the steps run in the view's own loop
+            loop.call_soon_threadsafe(loop.call_later, self.pause, self._step, loop)
 
     def _step(self, loop) -> None:
         self._scheduled = False

@@ -123,10 +123,10 @@ class LayerFlowView:
                                            style=style)
         self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 3.9), layout="constrained")
         plt.close(self.fig)
-        # (depth, init_scale, activation) -> layer_flow_curves(...), once per setting: moving back is instant
-        self._measured_by = Measured(lambda *key: layer_flow_curves(*key, self.seed))
         self._artists = None              # label -> (mean line, band, std line), once drawn
         self.pane = FigurePane(self.fig)  # live (ipympl) in JupyterLab, a PNG elsewhere
+        # (depth, init_scale, activation) -> layer_flow_curves(...), once per setting: moving back is instant
+        self._measured_by = Measured(lambda *key: layer_flow_curves(*key, self.seed), lock=self.pane.lock)
         self.pane.on_live = self._measure_ahead
         self.out = self.pane.out
         controls = (self.depth, self.init_scale, self.activation)
