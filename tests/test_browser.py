@@ -67,6 +67,12 @@ window.__bn = {input: 0, listeners: []};
 for (const type of ["keydown", "pointerdown", "change"]) {
   document.addEventListener(type, e => { window.__bn.input = e.timeStamp; }, true);
 }
+// When the last figure frame (a PNG from the kernel) reached the page: splits a live move's time in two.
+const createObjectURL = URL.createObjectURL;
+URL.createObjectURL = function (blob) {
+  if (blob && blob.type === "image/png") window.__bn.frameAt = performance.now();
+  return createObjectURL.call(URL, blob);
+};
 window.__bn.pixels = c => new Uint32Array(c.getContext("2d").getImageData(0, 0, c.width, c.height).data.buffer);
 const drawImage = CanvasRenderingContext2D.prototype.drawImage;
 CanvasRenderingContext2D.prototype.drawImage = function (...args) {
@@ -442,6 +448,7 @@ def _measure_view(page, view, full_redraw: FullRedraw) -> tuple[str, list[tuple[
             _move(page, kind, control, k)
             ms = page.evaluate("() => window.__bn.pending")
             assert ms is not None, f"{label}: the figure did not update within 20 s after the move"
+            frame_ms = page.evaluate("() => window.__bn.frameAt - window.__bn.input") if mode == "live" else None
             where = f"{label} ({kind}, move {k + 1})"
             if mode == "live":
                 _assert_drawn_whole(fig, full_redraw, f"after {where}")
@@ -454,7 +461,8 @@ def _measure_view(page, view, full_redraw: FullRedraw) -> tuple[str, list[tuple[
             _assert_no_dialog(page, f"after moving {label}")
             samples.append((label, ms))
             if os.environ.get("BN_BROWSER_VERBOSE"):
-                print(f"  {label} ({kind}, {mode}) move {k + 1}: {ms:.1f} ms", flush=True)
+                arrived = f" (the kernel's frame reached the page after {frame_ms:.1f} ms)" if frame_ms else ""
+                print(f"  {label} ({kind}, {mode}) move {k + 1}: {ms:.1f} ms{arrived}", flush=True)
     return mode, samples
 
 

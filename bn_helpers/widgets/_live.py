@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from io import BytesIO
 from typing import Callable, Hashable, Iterable
 
 import ipywidgets as widgets
@@ -39,7 +38,6 @@ from IPython import get_ipython
 from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 __all__ = ["FigurePane", "Measured", "sticky_limits", "setting", "log_slider_steps"]
 
@@ -67,14 +65,15 @@ def _whole_frames(canvas):
 
     ipympl's front end shows a frame by setting its image's ``src``: a frame
     that arrives while the previous one is still loading replaces it, so the
-    previous one is never drawn. A diff frame (the changed pixels only) then
-    lands on a picture that lacks the lost frame's pixels, and the missing
-    labels, axes or lines stay missing until the next full frame (issue 17:
-    the Scatter view in Chromium). A whole frame does not depend on the ones
-    before it: when one is dropped, the next shows everything. Matplotlib's
-    own method makes it; ``_force_full`` is the flag by which WebAgg itself
-    asks for a whole frame after a resize or a refresh (ipympl's ``Canvas``
-    declares it as a trait).
+    previous one is never drawn. A diff frame (the changed pixels only) would
+    then land on a picture that lacks the lost frame's pixels, and what they
+    held (labels, axes, lines) would stay missing until the next full frame.
+    A whole frame does not depend on the ones before it: when one is
+    dropped, the next shows everything. (The incomplete Scatter view of
+    issue 17 came from elsewhere, two threads drawing one figure at once:
+    see :attr:`FigurePane.lock`.) Matplotlib's own method makes the frame;
+    ``_force_full`` is the flag by which WebAgg itself asks for a whole frame
+    after a resize or a refresh (ipympl's ``Canvas`` declares it as a trait).
     """
     original = canvas.get_diff_image
 
@@ -342,4 +341,3 @@ def log_slider_steps(slider) -> list:
         if slider.min - 1e-9 <= e <= slider.max + 1e-9:
             out.append(setting(slider.base ** e))
     return out
-

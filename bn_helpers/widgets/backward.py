@@ -115,8 +115,10 @@ class GradientFlowView:
                 f"init std {self.gain.value:.2g}/√fan_in")
 
     def _neighbours(self) -> list:
-        """The settings one slider step away (not the other activations: a new one redraws the axes anyway)."""
-        return [(self.activation.value, g) for g in log_slider_steps(self.gain)]
+        """The settings one move away: a slider step, then the other activations (measuring one takes longer than
+        redrawing the axes it changes)."""
+        return [(self.activation.value, g) for g in log_slider_steps(self.gain)] + \
+            [(other, setting(self.gain.value)) for other in self.activation.options if other != self.activation.value]
 
     def _limits(self) -> tuple:
         """The y limits (log axis): kept while every shown line fits and fills half of them (in decades)."""

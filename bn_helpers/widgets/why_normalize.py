@@ -136,17 +136,15 @@ class LayerFlowView:
         self.update()
 
     def _neighbours(self) -> list:
-        """The settings one slider step away (the next step of the same slider first).
-
-        Not the other activations: a new activation redraws the axes anyway,
-        and a shorter list leaves the kernel idle sooner for the next move.
-        """
+        """The settings one move away: a slider step (the next step of the same slider first), then the other
+        activations (measuring one takes longer than redrawing the axes it changes)."""
         d, s, a = self.depth, self.init_scale, self.activation
         keys = []
         for step in (1, -1):
             if d.min <= d.value + step <= d.max:
                 keys.append((d.value + step, setting(s.value), a.value))
         keys += [(d.value, value, a.value) for value in log_slider_steps(s)]
+        keys += [(d.value, setting(s.value), other) for other in a.options if other != a.value]
         return keys
 
     def _measure_ahead(self) -> None:
