@@ -74,6 +74,9 @@ URL.createObjectURL = function (blob) {
   return createObjectURL.call(URL, blob);
 };
 window.__bn.pixels = c => new Uint32Array(c.getContext("2d").getImageData(0, 0, c.width, c.height).data.buffer);
+window.__bn.same = (a, b) => { if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true; };
 const drawImage = CanvasRenderingContext2D.prototype.drawImage;
 CanvasRenderingContext2D.prototype.drawImage = function (...args) {
   const out = drawImage.apply(this, args), el = this.canvas;
@@ -88,10 +91,7 @@ window.__bn.arm = (fig, timeout) => new Promise(resolve => {
   let cleanup;
   if (fig.tagName === "CANVAS") {
     const before = window.__bn.pixels(fig);
-    const changed = () => { const now = window.__bn.pixels(fig);
-      if (now.length !== before.length) return true;
-      for (let i = 0; i < now.length; i++) if (now[i] !== before[i]) return true;
-      return false; };
+    const changed = () => !window.__bn.same(window.__bn.pixels(fig), before);
     const f = (el, t) => { if (el === fig && changed()) finish(t); };
     let frame;
     const poll = t => { if (done) return; if (changed()) finish(performance.now()); else frame = requestAnimationFrame(poll); };
@@ -109,9 +109,7 @@ window.__bn.arm = (fig, timeout) => new Promise(resolve => {
 window.__bn.settled = (fig, quiet) => new Promise(resolve => {
   let last = window.__bn.pixels(fig), since = performance.now();
   const poll = () => { const now = window.__bn.pixels(fig);
-    let same = now.length === last.length;
-    for (let i = 0; same && i < now.length; i++) if (now[i] !== last[i]) same = false;
-    if (!same) { last = now; since = performance.now(); }
+    if (!window.__bn.same(now, last)) { last = now; since = performance.now(); }
     if (performance.now() - since >= quiet) resolve(); else setTimeout(poll, 25); };
   poll();
 });
@@ -219,7 +217,7 @@ def _start_kernel(base: str, token: str, path: str) -> str:
     """Start the notebook's session and kernel through the REST API and wait until the kernel answers.
 
     JupyterLab then attaches to it; on a loaded machine this avoids its "Select Kernel" question and a
-    kernel restarted while it still starts.
+    kernel restarted while it still starts. Returns the kernel's id.
     """
     def call(method, url, body=None):
         return _api(base, token, method, url, body)
