@@ -5,11 +5,15 @@ it in the JupyterLab that `make lab` starts (on a temporary copy, a free port),
 runs all cells, then moves every control of every view as a user would
 (keyboard on sliders, a choice in a menu, a click on a box, text typed and
 Enter) and measures, inside the page, the time from the input event to the
-figure being updated (for a live ipympl figure: the canvas repainted; for a
-static figure or an HTML view: its output replaced). It asserts that every
-move changes what the view shows, that the median per view is within
-``LATENCY_MS``, that the student view shows no instructor panel, and that no
-error dialog opens. It prints a table of the latencies.
+figure being updated (for a live ipympl figure: the first changed pixel of its
+canvas; for a static figure or an HTML view: its output replaced). It asserts
+that every move changes what the view shows; that a live figure fits the
+notebook column and, at first and after every move, shows what a full redraw
+of the same state shows (rendered anew in the notebook's own kernel, reached
+through its connection file; tests/_frames.py says how close); that the
+median per view is within ``LATENCY_MS`` (only when set: `make bench`); that
+the student view shows no instructor panel, and that no error dialog opens.
+It prints a table of the latencies with the load average.
 
 The browser is the system's Chromium (Debian's ``chromium``; `.ci/run`
 installs it with apt-get), driven by Python Playwright; never a browser
@@ -32,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from _frames import MAX_WRONG, drawn_whole, wrong_pixels
 from conftest import ROOT
 
 # one worker runs the whole module: its module-scoped fixture is computed once (make test: --dist loadgroup)
@@ -54,33 +59,59 @@ INSTRUCTOR_PANELS = ("Formgrader", "Create Assignment", "Course List", "Manage A
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-# Installed before any page script: records input events and every repaint of a canvas.
+# Installed before any page script: records input events; measures from the input event to the first
+# changed pixel of a live figure's canvas (its pixels compared with those at the moment the measurement
+# was armed, just before the input: after every drawImage onto it, and at every animation frame).
 INIT_SCRIPT = r"""
 window.__bn = {input: 0, listeners: []};
 for (const type of ["keydown", "pointerdown", "change"]) {
   document.addEventListener(type, e => { window.__bn.input = e.timeStamp; }, true);
 }
+// When the last figure frame (a PNG from the kernel) reached the page: splits a live move's time in two.
+const createObjectURL = URL.createObjectURL;
+URL.createObjectURL = function (blob) {
+  if (blob && blob.type === "image/png") window.__bn.frameAt = performance.now();
+  return createObjectURL.call(URL, blob);
+};
+window.__bn.pixels = c => new Uint32Array(c.getContext("2d").getImageData(0, 0, c.width, c.height).data.buffer);
+window.__bn.same = (a, b) => { if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true; };
 const drawImage = CanvasRenderingContext2D.prototype.drawImage;
 CanvasRenderingContext2D.prototype.drawImage = function (...args) {
-  const t = performance.now(), el = this.canvas;
-  for (const f of window.__bn.listeners.slice()) f(el, t);
-  return drawImage.apply(this, args);
+  const out = drawImage.apply(this, args), el = this.canvas;
+  if (window.__bn.listeners.length) { const t = performance.now(); for (const f of window.__bn.listeners.slice()) f(el, t); }
+  return out;
 };
-// Resolves with ms from the last input event to the next update of `fig` (at most `timeout` ms).
+// Resolves with ms from the last input event to the first change of `fig` (at most `timeout` ms):
+// a canvas' pixels, or an element's DOM.
 window.__bn.arm = (fig, timeout) => new Promise(resolve => {
   let done = false;
   const finish = t => { if (done) return; done = true; cleanup(); resolve(t === null ? null : t - window.__bn.input); };
   let cleanup;
   if (fig.tagName === "CANVAS") {
-    const f = (el, t) => { if (el === fig) finish(t); };
+    const before = window.__bn.pixels(fig);
+    const changed = () => !window.__bn.same(window.__bn.pixels(fig), before);
+    const f = (el, t) => { if (el === fig && changed()) finish(t); };
+    let frame;
+    const poll = t => { if (done) return; if (changed()) finish(performance.now()); else frame = requestAnimationFrame(poll); };
     window.__bn.listeners.push(f);
-    cleanup = () => { window.__bn.listeners = window.__bn.listeners.filter(g => g !== f); };
+    frame = requestAnimationFrame(poll);
+    cleanup = () => { window.__bn.listeners = window.__bn.listeners.filter(g => g !== f); cancelAnimationFrame(frame); };
   } else {
     const mo = new MutationObserver(() => finish(performance.now()));
     mo.observe(fig, {subtree: true, childList: true, characterData: true});
     cleanup = () => mo.disconnect();
   }
   setTimeout(() => finish(null), timeout);
+});
+// Resolves once `fig` (a canvas) has not changed for `quiet` ms.
+window.__bn.settled = (fig, quiet) => new Promise(resolve => {
+  let last = window.__bn.pixels(fig), since = performance.now();
+  const poll = () => { const now = window.__bn.pixels(fig);
+    if (!window.__bn.same(now, last)) { last = now; since = performance.now(); }
+    if (performance.now() - since >= quiet) resolve(); else setTimeout(poll, 25); };
+  poll();
 });
 """
 
@@ -103,7 +134,10 @@ def _chromium_or_skip():
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """`make lab` on a temporary release made of the solution notebooks; yields (base_url, token)."""
+    """`make lab` on a temporary release made of the solution notebooks; yields (base_url, token, runtime folder).
+
+    The runtime folder holds the kernels' connection files (``kernel-<id>.json``): the test talks to a
+    notebook's kernel directly to render the full redraw a live figure is compared with."""
     _chromium_or_skip()
     tmp = tmp_path_factory.mktemp("browser")
     release = tmp / "release"
@@ -137,7 +171,7 @@ def lab(tmp_path_factory):
             time.sleep(0.5)
         else:
             raise AssertionError(f"make lab printed no address in {STARTUP} s:\n{text[-3000:]}")
-        yield f"http://127.0.0.1:{port}", m[1]
+        yield f"http://127.0.0.1:{port}", m[1], tmp / "runtime"
         for kernel in _api(f"http://127.0.0.1:{port}", m[1], "GET", "/api/kernels"):  # kernels run in their own groups
             _api(f"http://127.0.0.1:{port}", m[1], "DELETE", f"/api/kernels/{kernel['id']}")
     finally:
@@ -179,11 +213,11 @@ def _api(base: str, token: str, method: str, url: str, body=None):
         return json.loads(r.read() or b"null")
 
 
-def _start_kernel(base: str, token: str, path: str) -> None:
+def _start_kernel(base: str, token: str, path: str) -> str:
     """Start the notebook's session and kernel through the REST API and wait until the kernel answers.
 
     JupyterLab then attaches to it; on a loaded machine this avoids its "Select Kernel" question and a
-    kernel restarted while it still starts.
+    kernel restarted while it still starts. Returns the kernel's id.
     """
     def call(method, url, body=None):
         return _api(base, token, method, url, body)
@@ -194,6 +228,7 @@ def _start_kernel(base: str, token: str, path: str) -> None:
     while time.time() < deadline and \
             call("GET", f"/api/kernels/{session['kernel']['id']}")["execution_state"] == "starting":
         time.sleep(0.5)
+    return session["kernel"]["id"]
 
 
 def _assert_no_dialog(page, where: str) -> None:
@@ -313,26 +348,119 @@ def _move(page, kind: str, control, k: int) -> None:
         box.press("Enter")
 
 
-def _measure_view(page, view) -> tuple[str, list[tuple[str, float]]]:
-    """Move every control of ``view`` MOVES times; return (mode, [(control, ms), ...])."""
+class FullRedraw:
+    """The notebook's kernel, reached directly (jupyter_client on its connection file): renders the live view's
+    figure as it stands, with a fresh Agg canvas (``savefig(backend="agg")``, every artist drawn), to compare
+    with what the browser shows."""
+
+    CODE = """
+import gc as _bn_gc
+from bn_helpers.widgets._live import FigurePane as _BnPane
+_bn_panes = [o for o in _bn_gc.get_objects() if isinstance(o, _BnPane) and o.live]
+assert len(_bn_panes) == 1, f"{{len(_bn_panes)}} live figures in the kernel, expected 1"
+with _bn_panes[0].lock:   # not while a widget message, in another thread, draws the figure
+    _bn_panes[0].fig.savefig({path!r}, format="png", dpi=_bn_panes[0].fig.dpi, backend="agg")
+del _bn_gc, _BnPane, _bn_panes
+"""
+
+    def __init__(self, connection_file: Path, folder: Path):
+        from jupyter_client import BlockingKernelClient
+        self.client = BlockingKernelClient(connection_file=str(connection_file))
+        self.client.load_connection_file()
+        self.client.start_channels()
+        self.folder, self.count = folder, 0
+
+    def render(self):
+        """The full redraw, an (H, W, 3) uint8 array."""
+        import numpy as np
+        from PIL import Image
+        self.count += 1
+        path = self.folder / f"full_redraw_{self.count}.png"
+        reply = self.client.execute_interactive(self.CODE.format(path=str(path)), silent=True, timeout=120,
+                                                output_hook=lambda msg: None)
+        content = reply["content"]
+        assert content["status"] == "ok", f"the full redraw failed in the kernel: {content.get('evalue')}"
+        return np.asarray(Image.open(path).convert("RGB"))
+
+    def close(self):
+        self.client.stop_channels()
+
+
+def _canvas_pixels(fig):
+    """What the live figure's canvas shows, an (H, W, 3) uint8 array."""
+    import base64
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+    url = fig.evaluate("c => c.toDataURL('image/png')")
+    return np.asarray(Image.open(BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+
+
+def _assert_drawn_whole(fig, full_redraw: FullRedraw, where: str) -> None:
+    """The canvas, once settled, shows the full redraw of the same state (tests/_frames.py: at most ``MAX_WRONG`` of
+    its pixels differ)."""
+    import numpy as np
+    from PIL import Image
+    reference = full_redraw.render()   # after the kernel handled the move: it answers once it is done
+    fig.evaluate("c => window.__bn.settled(c, 300)")
+    shown = _canvas_pixels(fig)
+    assert shown.shape == reference.shape, f"{where}: the canvas is {shown.shape[1]}x{shown.shape[0]} pixels, " \
+                                           f"the figure {reference.shape[1]}x{reference.shape[0]}"
+    if not drawn_whole(shown, reference):
+        wrong = wrong_pixels(shown, reference)
+        shot = Path(tempfile.gettempdir()) / f"test_browser_not_whole_{full_redraw.count}.png"
+        marked = np.where(wrong[..., None], np.array([255, 0, 0], np.uint8), np.uint8(255))
+        Image.fromarray(np.vstack([shown, reference, marked]).astype(np.uint8)).save(shot)
+        raise AssertionError(f"{where}: the browser shows {int(wrong.sum())} pixels unlike a full redraw of the same "
+                             f"state (allowed {MAX_WRONG * wrong.size:.0f}); shown / full redraw / differences: {shot}")
+
+
+def _assert_fits_the_column(fig, where: str) -> None:
+    """The figure is not wider than the notebook's output area, and not cut by it."""
+    c, o = fig.evaluate("""c => { const o = c.closest('.jp-OutputArea-output');
+        const a = c.getBoundingClientRect(), b = o.getBoundingClientRect();
+        return [[a.left, a.right, a.width], [b.left, b.right, b.width]]; }""")
+    assert c[2] <= o[2] and c[0] >= o[0] - 0.5 and c[1] <= o[1] + 0.5, \
+        f"{where}: the figure ({c[2]:.0f} px wide, x {c[0]:.0f}..{c[1]:.0f}) does not fit the notebook column " \
+        f"(output area {o[2]:.0f} px, x {o[0]:.0f}..{o[1]:.0f})"
+
+
+def _measure_view(page, view, full_redraw: FullRedraw) -> tuple[str, list[tuple[str, float]]]:
+    """Move every control of ``view`` MOVES times; return (mode, [(control, ms), ...]).
+
+    A live figure is checked to fit the column, and compared with a full redraw at first and after every move.
+    """
     fig, mode = _figure(view)
     fig.scroll_into_view_if_needed()
+    if mode == "live":
+        _assert_fits_the_column(fig, "live figure")
+        _assert_drawn_whole(fig, full_redraw, "at first")
     samples = []
     for label, kind, control in _controls(view):
         for k in range(MOVES):
-            before = fig.screenshot() if mode != "html" else fig.inner_text()
+            before = _canvas_pixels(fig) if mode == "live" else fig.screenshot() if mode == "static" \
+                else fig.inner_text()
             handle = fig.element_handle()
             page.evaluate("([f, t]) => { window.__bn.pending = window.__bn.arm(f, t); }", [handle, 20000])
             _move(page, kind, control, k)
             ms = page.evaluate("() => window.__bn.pending")
             assert ms is not None, f"{label}: the figure did not update within 20 s after the move"
-            page.wait_for_timeout(150)  # let the frame settle before comparing
-            after = fig.screenshot() if mode != "html" else fig.inner_text()
-            assert after != before, f"{label} ({kind}, move {k + 1}): the view did not change"
+            frame_ms = page.evaluate("() => window.__bn.frameAt - window.__bn.input") if mode == "live" else None
+            where = f"{label} ({kind}, move {k + 1})"
+            if mode == "live":
+                _assert_drawn_whole(fig, full_redraw, f"after {where}")
+                after = _canvas_pixels(fig)
+                assert (after != before).any(), f"{where}: the view did not change"
+            else:
+                page.wait_for_timeout(150)  # let the output settle before comparing
+                after = fig.screenshot() if mode == "static" else fig.inner_text()
+                assert after != before, f"{where}: the view did not change"
             _assert_no_dialog(page, f"after moving {label}")
             samples.append((label, ms))
             if os.environ.get("BN_BROWSER_VERBOSE"):
-                print(f"  {label} ({kind}, {mode}) move {k + 1}: {ms:.1f} ms", flush=True)
+                arrived = f" (the kernel's frame reached the page after {frame_ms:.1f} ms)" if frame_ms else ""
+                print(f"  {label} ({kind}, {mode}) move {k + 1}: {ms:.1f} ms{arrived}", flush=True)
     return mode, samples
 
 
@@ -340,10 +468,12 @@ def _measure_view(page, view) -> tuple[str, list[tuple[str, float]]]:
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
 def test_views_follow_the_hand_in_a_real_browser(lab, browser, name, capsys):
-    base, token = lab
+    base, token, runtime = lab
     page = browser.new_page()
+    full_redraw = None
     try:
-        _start_kernel(base, token, f"{name}/{name}.ipynb")
+        kernel = _start_kernel(base, token, f"{name}/{name}.ipynb")
+        full_redraw = FullRedraw(runtime / f"kernel-{kernel}.json", Path(tempfile.mkdtemp(prefix="bn-redraw-")))
         # ?reset: a fresh workspace, only this notebook open
         page.goto(f"{base}/lab/tree/{name}/{name}.ipynb?reset&token={token}", wait_until="domcontentloaded")
         _run_all(page, name)
@@ -358,7 +488,7 @@ def test_views_follow_the_hand_in_a_real_browser(lab, browser, name, capsys):
         assert len(views) == NOTEBOOKS[name], f"{name}: expected {NOTEBOOKS[name]} views, found {len(views)}"
         rows = []
         for i, view in enumerate(views, start=1):
-            mode, samples = _measure_view(page, view)
+            mode, samples = _measure_view(page, view, full_redraw)
             assert samples, f"{name} view {i}: no control found"
             ms = [s for _, s in samples]
             rows.append((f"{name} view {i}", mode, len({c for c, _ in samples}), statistics.median(ms), max(ms)))
@@ -377,4 +507,7 @@ def test_views_follow_the_hand_in_a_real_browser(lab, browser, name, capsys):
         print(f"\nscreenshot of the page: {shot}")
         raise
     finally:
+        if full_redraw is not None:
+            full_redraw.close()
+            shutil.rmtree(full_redraw.folder, ignore_errors=True)
         page.close()

@@ -337,27 +337,113 @@ def test_a_live_view_leaves_the_notebooks_backend_alone():
     assert "ipympl" not in canvas, canvas
 
 
-def test_live_pane_sends_the_same_pixels_as_matplotlib_in_a_faster_png():
-    """The pane's PNG (zlib level 1) decodes to exactly the diff image Matplotlib's WebAgg would send."""
+def _live_frames(view):
+    """Put ``view`` live as ipympl's front end would; return the list that collects every PNG frame it sends."""
+    pane = view.pane
+    sent = []
+    socket = type("Socket", (), {"send_binary": lambda self, data: sent.append(data),
+                                 "send_json": lambda self, content: None})()
+    pane.canvas.manager.web_sockets = [socket]
+    pane._on_message(pane.canvas, {"type": "initialized"}, [])
+    return sent
+
+
+def _moves():
+    """(view class, moves): moves that keep the axes (blits) and moves that change them (full draws)."""
+    from bn_helpers.widgets import GradientFlowView, LayerFlowView
+    return [
+        (ScatterView, [("shift", 2.1), ("shift", -1.0), ("shift", -3.0), ("scale", 0.5), ("gamma", 2.0),
+                       ("beta", 1.0), ("batch_size", 120)]),
+        (LayerFlowView, [("depth", 11), ("depth", 12), ("init_scale", 2.0), ("activation", "relu"), ("depth", 4)]),
+        (GradientFlowView, [("gain", 10 ** 0.1), ("show_seed", True), ("activation", "tanh"), ("show_seed", False)]),
+    ]
+
+
+@pytest.mark.parametrize("cls, moves", _moves(), ids=lambda v: getattr(v, "__name__", ""))
+def test_every_live_frame_is_whole_and_a_full_redraw_of_its_state(cls, moves):
+    """Issue 17: what the browser gets after every move is a whole frame (no diff that needs the frames before it,
+    which ipympl's front end drops when a newer one arrives), and it shows exactly what a full redraw of the same
+    state shows, whether the move blitted the moving artists (legends placed anew included) or redrew the axes."""
     pytest.importorskip("ipympl")
     from io import BytesIO
 
-    from matplotlib.backends.backend_webagg_core import FigureCanvasWebAggCore
     from PIL import Image
 
+    from _frames import full_redraw, wrong_pixels
+
+    view = cls()
+    sent = _live_frames(view)
+    try:
+        for name, value in [(None, None), *moves]:
+            if name is not None:
+                count = len(sent)
+                getattr(view, name).value = value
+                assert len(sent) == count + 1, f"{name}={value}: {len(sent) - count} frames sent, expected 1"
+            frame = np.asarray(Image.open(BytesIO(sent[-1])))
+            assert view.fig.canvas._current_image_mode == "full", f"{name}={value}: a diff frame"
+            assert frame.shape[2] == 4 and (frame[..., 3] == 255).all(), f"{name}={value}: transparent pixels"
+            wrong = wrong_pixels(frame[..., :3], full_redraw(view.fig))
+            assert not wrong.any(), f"{name}={value}: {wrong.sum()} pixels unlike a full redraw"
+    finally:
+        plt.close(view.fig)
+
+
+def test_the_bound_on_wrong_pixels_sees_one_missing_tick_label():
+    """The browser test allows MAX_WRONG of the pixels to differ from a full redraw: one tick label missing, the
+    smallest of the faults seen in issue 17, is more than that."""
+    from _frames import drawn_whole, full_redraw
+
     view = ScatterView()
-    pane = view.pane
-    pane._on_message(pane.canvas, {"type": "initialized"}, [])
-    canvas, sent = view.fig.canvas, []
-    canvas.manager.web_sockets = [type("Socket", (), {"send_binary": lambda self, data: sent.append(data)})()]
-    clouds = list(view._clouds)
-    for shift in (2.1, -1.0):
-        last = canvas._last_buff.copy()
+    try:
+        view.fig.canvas.draw()
+        whole = full_redraw(view.fig)
+        label = [t for t in view.axes[0].get_yticklabels() if t.get_text()][0]
+        label.set_visible(False)
+        assert not drawn_whole(full_redraw(view.fig), whole), f"tick label {label.get_text()!r} missing, not seen"
+        label.set_visible(True)
+        view.axes[1].lines[0].set_visible(False)      # a zero line
+        assert not drawn_whole(full_redraw(view.fig), whole), "a zero line missing, not seen"
+    finally:
+        plt.close(view.fig)
+
+
+def test_frames_stay_whole_when_widget_messages_come_in_two_threads():
+    """ipykernel 7 may handle the front end's messages in a subshell's thread while another thread moves a control:
+    every frame sent must still be a whole picture of one state the view passed through (issue 17: two draws of
+    one figure at once sent half-drawn frames)."""
+    pytest.importorskip("ipympl")
+    import threading
+    import time
+    from io import BytesIO
+
+    from PIL import Image
+
+    from _frames import full_redraw, wrong_pixels
+
+    view = ScatterView()
+    sent = _live_frames(view)
+    shifts = [round(-4.5 + 0.7 * k, 1) for k in range(12)]
+    done = threading.Event()
+
+    def front_end():   # ipympl's front end asking for draws, as after a resize or a refresh
+        while not done.is_set():
+            view.pane.canvas._handle_message(view.pane.canvas, {"type": "draw"}, [])
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=front_end)
+    thread.start()
+    try:
+        for shift in shifts:
+            view.shift.value = shift
+    finally:
+        done.set()
+        thread.join()
+    frames = [np.asarray(Image.open(BytesIO(f)))[..., :3] for f in sent]
+    assert len(frames) > len(shifts)    # the two threads did draw
+    states = []
+    for shift in [2.0, *shifts]:
         view.shift.value = shift
-        assert view._clouds == clouds                                   # the same collections, moved
-        mine = np.asarray(Image.open(BytesIO(sent[-1])))
-        canvas._png_is_old, canvas._last_buff = True, last              # Matplotlib's own method, same frames
-        theirs = np.asarray(Image.open(BytesIO(FigureCanvasWebAggCore.get_diff_image(canvas))))
-        np.testing.assert_array_equal(mine, theirs)
-        assert mine[..., 3].any() and not mine[..., 3].all()            # a diff: some pixels changed, not all
+        states.append(full_redraw(view.fig))
     plt.close(view.fig)
+    for k, frame in enumerate(frames):
+        assert any(not wrong_pixels(frame, s).any() for s in states), f"frame {k} of {len(frames)}: not a whole state"

@@ -186,6 +186,36 @@ def test_measured_once_per_setting_and_ahead_only_in_an_event_loop():
     assert calls == [(1, 2), (2, 2), (3, 3)] and m[3, 3] == 6 and (4, 4) not in m
 
 
+def test_measurements_ahead_run_in_the_views_loop_when_a_move_comes_in_another_thread():
+    """ipykernel 7 may handle a move in a subshell's thread: the measurements ahead still run in the loop where the
+    view was made (the notebook's main thread), one at a time, holding the lock a move takes."""
+    import asyncio
+    import threading
+
+    from bn_helpers.widgets._live import Measured
+
+    where, lock = [], threading.RLock()
+
+    def measure(a):
+        assert lock._is_owned()                       # noqa: SLF001: the lock is held while measuring
+        where.append((a, threading.current_thread() is threading.main_thread()))
+        return a
+
+    async def run():
+        m = Measured(measure, pause=0.0, lock=lock)   # made in a cell: the main thread's loop
+        mover = threading.Thread(target=m.ahead, args=([(1,), (2,)],))
+        mover.start()
+        mover.join()
+        for _ in range(100):
+            if len(m) == 2:
+                break
+            await asyncio.sleep(0.01)
+        return m
+
+    m = asyncio.run(run())
+    assert where == [(1, True), (2, True)] and m[(2,)] == 2
+
+
 def test_live_view_measures_the_next_settings_while_idle():
     pytest.importorskip("ipympl")
     import asyncio

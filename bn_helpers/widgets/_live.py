@@ -5,9 +5,11 @@ A view draws into one Matplotlib figure and updates its artists in place.
 
 * **live**, in JupyterLab or Notebook 7 with ipympl's front end: the figure's
   canvas is an ipympl ``Canvas`` widget; the view updates its artists in
-  place and a redraw renders at once and sends only the changed pixels to
-  the browser (blitting the moving artists where the axes stay), not a new
-  PNG through an Output widget;
+  place and a redraw renders at once (blitting the moving artists where the
+  axes stay) and sends the frame to the browser, not a new PNG through an
+  Output widget; every frame is sent whole (see
+  :func:`_whole_frames`), so that what the browser shows never depends on
+  an earlier frame having arrived;
 * **static** everywhere else (nbclient and nbconvert runs, the tests, the
   book, a front end without ipympl): a PNG in an ``ipywidgets.Output``, as
   before.
@@ -26,7 +28,8 @@ most moves are a blit, not a full redraw).
 from __future__ import annotations
 
 import asyncio
-from io import BytesIO
+import functools
+import threading
 from typing import Callable, Hashable, Iterable
 
 import ipywidgets as widgets
@@ -35,7 +38,6 @@ from IPython import get_ipython
 from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 __all__ = ["FigurePane", "Measured", "sticky_limits", "setting", "log_slider_steps"]
 
@@ -58,39 +60,26 @@ def _ipympl():
     return Canvas, FigureManager
 
 
-def _fast_diff_image(canvas):
-    """``canvas.get_diff_image`` (Matplotlib's WebAgg), encoding the PNG with zlib level 1 instead of 6.
+def _whole_frames(canvas):
+    """``canvas.get_diff_image`` (Matplotlib's WebAgg) made to send every frame whole, never a diff.
 
-    The same image (every changed pixel, the others transparent black; the
-    whole frame when needed), made in a third less time: the PNG encoding
-    is the largest part of a blit here, and the bytes only travel to the
-    local browser. Falls back to Matplotlib's own method if its internals
-    change.
+    ipympl's front end shows a frame by setting its image's ``src``: a frame
+    that arrives while the previous one is still loading replaces it, so the
+    previous one is never drawn. A diff frame (the changed pixels only) would
+    then land on a picture that lacks the lost frame's pixels, and what they
+    held (labels, axes, lines) would stay missing until the next full frame.
+    A whole frame does not depend on the ones before it: when one is
+    dropped, the next shows everything. (The incomplete Scatter view of
+    issue 17 came from elsewhere, two threads drawing one figure at once:
+    see :attr:`FigurePane.lock`.) Matplotlib's own method makes the frame;
+    ``_force_full`` is the flag by which WebAgg itself asks for a whole frame
+    after a resize or a refresh (ipympl's ``Canvas`` declares it as a trait).
     """
     original = canvas.get_diff_image
 
     def get_diff_image():
-        try:
-            if not canvas._png_is_old:
-                return None
-            pixels = np.asarray(canvas.get_renderer().buffer_rgba())
-            buff = pixels.view(np.uint32).squeeze(2)
-            last = canvas._last_buff
-            if canvas._force_full or buff.shape != last.shape or (pixels[:, :, 3] != 255).any():
-                canvas.set_image_mode("full")
-                output = buff
-            else:
-                canvas.set_image_mode("diff")
-                output = np.where(buff != last, buff, 0)
-        except AttributeError:  # another Matplotlib: its own method
-            return original()
-        canvas._last_buff = buff.copy()
-        canvas._force_full = False
-        canvas._png_is_old = False
-        with BytesIO() as png:
-            Image.fromarray(output.view(dtype=np.uint8).reshape((*output.shape, 4))).save(
-                png, format="png", compress_level=1)
-            return png.getvalue()
+        canvas._force_full = True
+        return original()
 
     return get_diff_image
 
@@ -115,6 +104,15 @@ class FigurePane:
         How many times :meth:`show` was called (a PNG, or a live redraw).
     on_live : callable or None
         Called once the live canvas shows (a view starts measuring ahead).
+    lock : threading.RLock
+        Held while the figure is drawn or sent, by :meth:`show` and by
+        ipympl's own draws (``canvas.draw``, ``canvas.get_diff_image``). A
+        view holds it while it changes its artists and shows them. The front
+        end's messages to the canvas and to the controls may be handled in
+        other threads than the notebook's cells (ipykernel 7 runs widget
+        messages in a subshell's thread): two draws of one figure at once
+        would each send a half-drawn frame (issue 17, the Scatter view in
+        Chromium).
     """
 
     def __init__(self, fig: Figure):
@@ -128,6 +126,7 @@ class FigurePane:
         self._drawn = False       # after the first live draw the layout is kept
         self._background = None   # the pixels under the moving artists (blitting)
         self._dynamic = ()        # the moving artists of the last show
+        self.lock = threading.RLock()
         try:
             Canvas, FigureManager = _ipympl()
         except ImportError:  # no ipympl: the static PNG only
@@ -139,10 +138,23 @@ class FigurePane:
         canvas.capture_scroll = False
         self.manager = FigureManager(canvas, num=id(self))
         canvas.on_msg(self._on_message)
-        canvas.get_diff_image = _fast_diff_image(canvas)
+        canvas.get_diff_image = self._locked(_whole_frames(canvas))
+        canvas.draw = self._locked(canvas.draw)   # ipympl's draws (the front end's "draw" requests) too
         self.canvas = canvas
 
+    def _locked(self, method: Callable) -> Callable:
+        """``method``, called with :attr:`lock` held."""
+        @functools.wraps(method)
+        def locked(*args, **kwargs):
+            with self.lock:
+                return method(*args, **kwargs)
+        return locked
+
     def _on_message(self, _widget, content, _buffers) -> None:
+        with self.lock:
+            self._went_live(content)
+
+    def _went_live(self, content) -> None:
         if content.get("type") == "initialized" and not self.live:
             self.live = True
             self.widget.children = (self.canvas,)
@@ -155,42 +167,48 @@ class FigurePane:
         """Show the figure's current state: a live redraw, or a new PNG (only inside IPython).
 
         Live, the figure is rendered at once (``canvas.draw()``: no round trip
-        through the browser, as ``draw_idle`` would make) and only the
-        changed pixels travel. The layout found by the first draw is kept
-        (no constrained-layout pass per move). With ``dynamic`` artists and
-        ``full=False`` (nothing else changed: limits, ticks), only those
-        artists are drawn again over the saved background (blitting).
+        through the browser, as ``draw_idle`` would make) and the whole
+        frame travels. The layout found by the first draw is kept (no
+        constrained-layout pass per move). With ``dynamic`` artists and
+        ``full=False`` (nothing else changed: limits, ticks, legends'
+        places), only those artists are drawn again over the saved
+        background (blitting), in the order a full draw would draw them
+        (by ``zorder``, then as given): the frame is the full draw's, pixel
+        for pixel, as long as no other artist overlaps them from above
+        (tests/test_widgets.py and tests/test_browser.py compare the two).
         """
-        self.redraws += 1
-        self._dynamic = tuple(dynamic)
-        if not self.live:
-            if get_ipython() is not None:  # in plain Python there is no front end to show it in
-                with self.out:
-                    self.out.clear_output(wait=True)
-                    display(self.fig)
-            return
-        canvas = self.fig.canvas
-        if not self._drawn:  # lay the figure out once, everything visible, then keep that layout
-            engine = self.fig.get_layout_engine()
-            if engine is not None:   # the layout a draw would make, without rendering twice
-                engine.execute(self.fig)
-            self.fig.set_layout_engine("none")
-            self._drawn = True
-        if dynamic and (full or self._background is None):
-            for artist in dynamic:  # animated artists are left out of a draw (not hidden: titles keep their place)
-                artist.set_animated(True)
-            FigureCanvasAgg.draw(canvas)
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        with self.lock:
+            self.redraws += 1
+            self._dynamic = tuple(sorted(dynamic, key=lambda a: a.get_zorder()))   # sorted() is stable
+            dynamic = self._dynamic
+            if not self.live:
+                if get_ipython() is not None:  # in plain Python there is no front end to show it in
+                    with self.out:
+                        self.out.clear_output(wait=True)
+                        display(self.fig)
+                return
+            canvas = self.fig.canvas
+            if not self._drawn:  # lay the figure out once, everything visible, then keep that layout
+                engine = self.fig.get_layout_engine()
+                if engine is not None:   # the layout a draw would make, without rendering twice
+                    engine.execute(self.fig)
+                self.fig.set_layout_engine("none")
+                self._drawn = True
+            if dynamic and (full or self._background is None):
+                for artist in dynamic:  # animated artists are left out of a draw (not hidden: titles keep their place)
+                    artist.set_animated(True)
+                FigureCanvasAgg.draw(canvas)
+                self._background = canvas.copy_from_bbox(self.fig.bbox)
+                for artist in dynamic:
+                    artist.set_animated(False)
+            elif not dynamic:
+                canvas.draw()
+                return
+            else:
+                canvas.restore_region(self._background)
             for artist in dynamic:
-                artist.set_animated(False)
-        elif not dynamic:
-            canvas.draw()
-            return
-        else:
-            canvas.restore_region(self._background)
-        for artist in dynamic:
-            self.fig.draw_artist(artist)
-        canvas.blit(self.fig.bbox)
+                self.fig.draw_artist(artist)
+            canvas.blit(self.fig.bbox)
 
 
 class Measured:
@@ -199,12 +217,16 @@ class Measured:
     ``measured[key]`` measures ``measure(*key)`` the first time and returns
     the stored result afterwards (moving back to a setting is instant).
     :meth:`ahead` measures the given keys one at a time in the kernel's own
-    event loop, while it is idle: between two messages of the front end,
-    never while a cell runs and never in another thread (the measurements set
-    the BLAS thread count, a process-wide setting). So the next move of a
-    control usually finds its result ready; :meth:`stop`, or a new
-    :meth:`ahead`, drops the keys not yet measured. Without a running event
-    loop (plain Python, the tests, nbclient's runs) :meth:`ahead` does nothing.
+    event loop (the loop running where the view was made: the notebook's main
+    thread), while it is idle: between two messages of the front end, never
+    while a cell runs (the measurements set the BLAS thread count, a
+    process-wide setting). A measurement holds :attr:`lock` (a view passes
+    its figure's lock): a move handled in another thread (ipykernel 7's
+    widget subshell) waits for it rather than measuring at the same time. So
+    the next move of a control usually finds its result ready; :meth:`stop`,
+    or a new :meth:`ahead`, drops the keys not yet measured. Without a
+    running event loop (plain Python, the tests, nbclient's runs)
+    :meth:`ahead` does nothing.
 
     Parameters
     ----------
@@ -212,14 +234,21 @@ class Measured:
         ``measure(*key)``: the view's measurement (a plain function).
     pause : float, default 0.02
         Seconds the loop is left free between two measurements ahead.
+    lock : threading.RLock, optional
+        Held while measuring; by default one of its own.
     """
 
-    def __init__(self, measure: Callable, pause: float = 0.02):
+    def __init__(self, measure: Callable, pause: float = 0.02, lock=None):
         self._measure = measure
         self._by: dict = {}
         self._wanted: list = []
         self._scheduled = False
         self.pause = pause
+        self.lock = threading.RLock() if lock is None else lock
+        try:
+            self._loop = asyncio.get_running_loop()   # a cell's: the main thread's loop
+        except RuntimeError:
+            self._loop = None
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._by
@@ -228,9 +257,10 @@ class Measured:
         return len(self._by)
 
     def __getitem__(self, key: tuple):
-        if key not in self._by:
-            self._by[key] = self._measure(*key)
-        return self._by[key]
+        with self.lock:
+            if key not in self._by:
+                self._by[key] = self._measure(*key)
+            return self._by[key]
 
     def stop(self) -> None:
         """Drop the keys not yet measured ahead."""
@@ -240,12 +270,17 @@ class Measured:
         """Measure ``keys`` (those not yet measured, in this order) while the event loop is idle."""
         self._wanted = [k for k in keys if k not in self._by]
         if self._wanted and not self._scheduled:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:   # no event loop: no hand on the controls to keep up with
+            loop = self._loop
+            if loop is None:
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:   # no event loop: no hand on the controls to keep up with
+                    return
+            if loop.is_closed():
                 return
             self._scheduled = True
-            loop.call_later(self.pause, self._step, loop)
+            # from any thread (a move handled in a subshell): the steps run in the view's own loop
+            loop.call_soon_threadsafe(loop.call_later, self.pause, self._step, loop)
 
     def _step(self, loop) -> None:
         self._scheduled = False

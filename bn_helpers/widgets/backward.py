@@ -104,7 +104,8 @@ class GradientFlowView:
         self._measured = None   # the two measured lines, once drawn
         self._seed_lines = []   # the seed's illustration, while shown
         # (activation, gain) -> gradient_flow_curves(...), once per setting: moving back, or the checkbox, is instant
-        self._measured_by = Measured(lambda act, gain: gradient_flow_curves(act, gain, self.depth, self.seed))
+        self._measured_by = Measured(lambda act, gain: gradient_flow_curves(act, gain, self.depth, self.seed),
+                                     lock=self.pane.lock)
         for c in controls:
             c.observe(self._on_change, names="value")
         self.update()
@@ -114,8 +115,10 @@ class GradientFlowView:
                 f"init std {self.gain.value:.2g}/√fan_in")
 
     def _neighbours(self) -> list:
-        """The settings one slider step away (not the other activations: a new one redraws the axes anyway)."""
-        return [(self.activation.value, g) for g in log_slider_steps(self.gain)]
+        """The settings one move away: a slider step, then the other activations (measuring one takes longer than
+        redrawing the axes it changes)."""
+        return [(self.activation.value, g) for g in log_slider_steps(self.gain)] + \
+            [(other, setting(self.gain.value)) for other in self.activation.options if other != self.activation.value]
 
     def _limits(self) -> tuple:
         """The y limits (log axis): kept while every shown line fits and fills half of them (in decades)."""
@@ -168,7 +171,8 @@ class GradientFlowView:
             self._measured_by.ahead(self._neighbours())
 
     def _on_change(self, change) -> None:
-        self.update()
+        with self.pane.lock:   # the controls' messages may come in several threads (see FigurePane.lock)
+            self.update()
 
     def _ipython_display_(self) -> None:
         display(self.widget)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from typing import NamedTuple
 
 import ipywidgets as widgets
@@ -125,7 +126,7 @@ class ScatterView:
         self.gamma = _slider(widgets.FloatSlider, "γ (gamma)", 1.0, 0.1, 3.0, 0.1)
         self.beta = _slider(widgets.FloatSlider, "β (beta)", 0.0, -3.0, 3.0, 0.1)
         sliders = (self.shift, self.scale, self.batch_size, self.gamma, self.beta)
-        self.fig, self.axes = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
+        self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 4.4), layout="constrained")
         plt.close(self.fig)  # shown through the pane only, not again by the inline backend
         self.pane = FigurePane(self.fig)
         self.out = self.pane.out
@@ -155,7 +156,8 @@ class ScatterView:
         self.pane.show(dynamic=[*self._clouds, *(ax.title for ax in self.axes)], full=full)
 
     def _on_change(self, change) -> None:
-        self.update()
+        with self.pane.lock:   # the controls' messages may come in several threads (see FigurePane.lock)
+            self.update()
 
     def _ipython_display_(self) -> None:
         display(self.widget)
@@ -345,6 +347,7 @@ class StepByStepView:
                                       layout=widgets.Layout(width="12em"))
         self.html = widgets.HTML()
         self.steps: list[Step] | None = None
+        self._lock = threading.Lock()   # the boxes' messages may come in several threads (see FigurePane.lock)
         self.widget = widgets.VBox([widgets.HBox([self.batch, self.gamma, self.beta]), self.html])
         for w in (self.batch, self.gamma, self.beta):
             w.observe(self._on_change, names="value")
@@ -362,7 +365,8 @@ class StepByStepView:
             self.html.value = steps_to_html(self.steps)
 
     def _on_change(self, change) -> None:
-        self.update()
+        with self._lock:
+            self.update()
 
     def _ipython_display_(self) -> None:
         display(self.widget)

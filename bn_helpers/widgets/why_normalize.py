@@ -121,12 +121,12 @@ class LayerFlowView:
                                                  continuous_update=False, style=style)
         self.activation = widgets.Dropdown(options=ACTIVATIONS, value=activation, description="activation",
                                            style=style)
-        self.fig, self.axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+        self.fig, self.axes = plt.subplots(1, 2, figsize=(9, 3.9), layout="constrained")
         plt.close(self.fig)
-        # (depth, init_scale, activation) -> layer_flow_curves(...), once per setting: moving back is instant
-        self._measured_by = Measured(lambda *key: layer_flow_curves(*key, self.seed))
         self._artists = None              # label -> (mean line, band, std line), once drawn
         self.pane = FigurePane(self.fig)  # live (ipympl) in JupyterLab, a PNG elsewhere
+        # (depth, init_scale, activation) -> layer_flow_curves(...), once per setting: moving back is instant
+        self._measured_by = Measured(lambda *key: layer_flow_curves(*key, self.seed), lock=self.pane.lock)
         self.pane.on_live = self._measure_ahead
         self.out = self.pane.out
         controls = (self.depth, self.init_scale, self.activation)
@@ -136,17 +136,15 @@ class LayerFlowView:
         self.update()
 
     def _neighbours(self) -> list:
-        """The settings one slider step away (the next step of the same slider first).
-
-        Not the other activations: a new activation redraws the axes anyway,
-        and a shorter list leaves the kernel idle sooner for the next move.
-        """
+        """The settings one move away: a slider step (the next step of the same slider first), then the other
+        activations (measuring one takes longer than redrawing the axes it changes)."""
         d, s, a = self.depth, self.init_scale, self.activation
         keys = []
         for step in (1, -1):
             if d.min <= d.value + step <= d.max:
                 keys.append((d.value + step, setting(s.value), a.value))
         keys += [(d.value, value, a.value) for value in log_slider_steps(s)]
+        keys += [(d.value, setting(s.value), other) for other in a.options if other != a.value]
         return keys
 
     def _measure_ahead(self) -> None:
@@ -254,11 +252,14 @@ class LayerFlowView:
         ax_std.set_ylabel(what + (" (log scale)" if log else ""))
 
     def _dynamic(self) -> list:
-        """What a move changes when the axes stay: the curves, the bands and the title."""
-        return [a for arts in self._artists.values() for a in arts] + [self._suptitle]
+        """What a move changes when the axes stay: the curves, the bands, the title and the legends
+        (placed at draw time where the curves leave room: ``loc="best"``)."""
+        legends = [ax.get_legend() for ax in self.axes if ax.get_legend() is not None]
+        return [a for arts in self._artists.values() for a in arts] + [self._suptitle, *legends]
 
     def _on_change(self, change) -> None:
-        self.update()
+        with self.pane.lock:   # the controls' messages may come in several threads (see FigurePane.lock)
+            self.update()
 
     def _ipython_display_(self) -> None:
         display(self.widget)
