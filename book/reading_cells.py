@@ -6,7 +6,7 @@ labels, as the PNG output's metadata ``{"alt": ...}``, which ``book/conf.py`` pu
 page's ``<img alt="...">`` (WCAG 2.1, success criterion 1.1.1, non-text content).
 
 ``STATIC_VIEW`` runs right after a cell that shows an interactive view (``bn_helpers.widgets``):
-the view, the cell's result ``_``, is shown as a still picture at its starting settings: its
+the view, the cell's result (``Out``), is shown as a still picture at its starting settings: its
 Matplotlib figure (``view.fig``, the figure its static PNG pane shows without a front end), or
 its HTML (``view.html``, the Step-by-Step Math view). A view with neither fails the build.
 """
@@ -17,25 +17,31 @@ def _bn_book_alt_text():
     from IPython import get_ipython
     from matplotlib.figure import Figure
 
-    def _clean(text):
-        return " ".join(text.replace("$", "").split())
+    import re
+
+    def _clean(text):   # mathtext as words: $\\hat{x}_i$ -> hat x_i
+        text = re.sub(r"\\\\([A-Za-z]+)", r"\\1 ", text.replace("$", ""))
+        return " ".join(text.replace("{", "").replace("}", "").split())
 
     def describe(fig):
-        suptitle = _clean(fig.get_suptitle()) if hasattr(fig, "get_suptitle") else ""
-        panels = []
+        """'Figure: <suptitle>. <n> panels: <title>, <y> against <x>; ...' (panels with a title or both axis labels; repeated ones once; six at most)."""
+        suptitle = _clean(fig.get_suptitle())
+        panels, count = [], 0
         for ax in fig.axes:
-            if not ax.get_visible() or not ax.has_data():
+            if not ax.get_visible():
                 continue
             title = _clean(" ".join(t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t))
             xlabel, ylabel = _clean(ax.get_xlabel()), _clean(ax.get_ylabel())
-            axes = f"{ylabel} against {xlabel}" if xlabel and ylabel else (ylabel or xlabel)
-            panels.append(", ".join(p for p in (title, axes) if p))
-        panels = [p for p in panels if p]
+            axes = f"{ylabel} against {xlabel}" if xlabel and ylabel else ""
+            panel = ", ".join(p for p in (title, axes) if p)
+            count += bool(panel)
+            if panel and panel not in panels:
+                panels.append(panel)
         head = f"Figure: {suptitle}" if suptitle else "Figure"
         if not panels:
             return head
-        body = "; ".join(panels) if len(panels) > 1 else panels[0]
-        return f"{head}. " + (f"{len(panels)} panels: " if len(panels) > 1 else "") + body
+        more = f"; and {len(panels) - 6} more" if len(panels) > 6 else ""
+        return (f"{head}. " + (f"{count} panels: " if count > 1 else "") + "; ".join(panels[:6]) + more)
 
     formatter = get_ipython().display_formatter.formatters["image/png"]
     png = formatter.lookup_by_type(Figure)
@@ -49,7 +55,8 @@ del _bn_book_alt_text
 STATIC_VIEW = '''\
 # The reading copy only (book/build.py): the interactive view above, as a still picture.
 from IPython.display import HTML as _bn_HTML, display as _bn_display
-_bn_view = _
+_bn_view = Out[max(Out)]   # the cell above's result (not `_`: a gettext-style `_` in builtins freezes it)
+assert hasattr(_bn_view, "widget"), f"the cell above did not show an interactive view: {type(_bn_view)}"
 _bn_display(_bn_view.fig if hasattr(_bn_view, "fig") else _bn_HTML(_bn_view.html.value))
 del _bn_view, _bn_HTML, _bn_display
 '''
