@@ -60,18 +60,21 @@ html_copy_source = True   # each page offers its notebook (without outputs) for 
 import re as _re
 
 from docutils import nodes as _nodes
+from sphinx import addnodes as _addnodes
 
 _WIDGET_REPR = _re.compile(r"^(VBox|HBox|Box|GridBox|Tab|Accordion|Output|Canvas|interactive)\(")  # Canvas: ipympl
 _VIEW_NOTE = ("Interactive view, shown below as a still picture at its starting settings. Its "
               "controls need a running kernel: to move them, open this notebook on your machine "
-              "with make lab (see the README).")
+              "with make lab (see the ")
 
 
 def _replace_widget_reprs(app, doctree):
     for block in list(doctree.findall(_nodes.literal_block)):
         if "text_plain" in block.get("classes", []) and _WIDGET_REPR.match(block.astext()):
             note = _nodes.paragraph(classes=["widget-note"])
-            note += _nodes.emphasis(text=_VIEW_NOTE)
+            readme = _addnodes.pending_xref("", _nodes.inline(text="README"), refdomain="std", reftype="doc",
+                                            reftarget="/README", refexplicit=True, refwarn=True)
+            note += _nodes.emphasis("", _VIEW_NOTE, readme, _nodes.Text(")."))
             block.replace_self(note)
 
 

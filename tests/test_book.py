@@ -268,7 +268,7 @@ def test_interactive_views_are_shown_as_still_pictures_with_how_to_run_them(book
         notes = page.split("Interactive view, shown below as a still picture")
         assert len(notes) - 1 == expected, (name, len(notes) - 1, expected)
         for after in notes[1:]:
-            assert "make lab" in after[:400], name
+            assert "make lab" in after[:400] and 'href="README.html"' in after[:800], name
             assert re.search(r"<img |<h4[^>]*>1\. ", after[:20000]), f"{name}: no still picture after the view's note"
         views += expected
     assert views >= 4
@@ -302,6 +302,10 @@ def test_the_student_edition_gives_nothing_away_and_the_instructor_edition_has_i
                     assert phrase not in student, (name, kind, phrase)
                     assert phrase in teacher, (name, kind, phrase)
         assert "reading copy shows no model answer" in student
+        # the page's download button offers the staged notebook: the same rules
+        offered = "\n".join(c.source for c in nbformat.read(book / "html" / "_sources" / f"{name}.ipynb",
+                                                             as_version=4).cells)
+        assert not [b for blocks in _secrets(name).values() for b in blocks if b.strip() in offered], name
         assert "Instructor edition" in _page(instructor, name) and "Instructor edition" not in _page(book, name)
 
 
