@@ -8,7 +8,8 @@ page's ``<img alt="...">`` (WCAG 2.1, success criterion 1.1.1, non-text content)
 ``STATIC_VIEW`` runs right after a cell that shows an interactive view (``bn_helpers.widgets``):
 the view, the cell's result (``Out``), is shown as a still picture at its starting settings: its
 Matplotlib figure (``view.fig``, the figure its static PNG pane shows without a front end), or
-its HTML (``view.html``, the Step-by-Step Math view). A view with neither fails the build.
+its HTML (``view.html``, the Step-by-Step Math view; headings made bold lines, which would
+otherwise break the page's heading order). A view with neither fails the build.
 """
 
 ALT_TEXT = '''\
@@ -54,9 +55,14 @@ del _bn_book_alt_text
 
 STATIC_VIEW = '''\
 # The reading copy only (book/build.py): the interactive view above, as a still picture.
+import re as _bn_re
 from IPython.display import HTML as _bn_HTML, display as _bn_display
 _bn_view = Out[max(Out)]   # the cell above's result (not `_`: a gettext-style `_` in builtins freezes it)
 assert hasattr(_bn_view, "widget"), f"the cell above did not show an interactive view: {type(_bn_view)}"
-_bn_display(_bn_view.fig if hasattr(_bn_view, "fig") else _bn_HTML(_bn_view.html.value))
-del _bn_view, _bn_HTML, _bn_display
+if hasattr(_bn_view, "fig"):
+    _bn_display(_bn_view.fig)
+else:   # an HTML view: its headings as bold lines, so that they stay out of the page's outline
+    _bn_display(_bn_HTML(_bn_re.sub(r"<(/?)h[1-6]\\b[^>]*>", lambda m: "</strong></p>" if m[1] else "<p><strong>",
+                                    _bn_view.html.value)))
+del _bn_view, _bn_re, _bn_HTML, _bn_display
 '''

@@ -269,7 +269,7 @@ def test_interactive_views_are_shown_as_still_pictures_with_how_to_run_them(book
         assert len(notes) - 1 == expected, (name, len(notes) - 1, expected)
         for after in notes[1:]:
             assert "make lab" in after[:400] and 'href="README.html"' in after[:800], name
-            assert re.search(r"<img |<h4[^>]*>1\. ", after[:20000]), f"{name}: no still picture after the view's note"
+            assert re.search(r"<img |<strong>1\. ", after[:20000]), f"{name}: no still picture after the view's note"
         views += expected
     assert views >= 4
 
