@@ -12,7 +12,9 @@ LAB_FLAGS ?= --ServerApp.allow_root=True --no-browser
 WORK    ?= my_work
 RELEASE ?= notebooks
 # make book: the reading copy (HTML) goes to $(BOOK_OUT)/html; make hub keeps its state in $(HUB_STATE).
-BOOK_OUT  ?= _build/book
+# EDITION=instructor: the reading copy with rubrics, model answers and hidden tests (never publish it)
+EDITION   ?= student
+BOOK_OUT  ?= _build/book$(if $(filter instructor,$(EDITION)),-instructor)
 HUB_STATE ?= .hub
 BOOK_STAMP := $(VENV)/.installed-book
 HUB_STAMP  := $(VENV)/.installed-hub
@@ -54,9 +56,10 @@ $(HUB_STAMP): pyproject.toml | $(BIN)/python
 	@touch $@ $(STAMP)
 
 ## make book: the reading copy, a static HTML site of the executed solution notebooks
-##            (Sphinx + MyST-NB; builds offline once installed), in _build/book/html
+##            (Sphinx + MyST-NB; builds offline once installed), in _build/book/html;
+##            make book EDITION=instructor: with rubrics and model answers, in _build/book-instructor/html
 book: $(BOOK_STAMP)
-	@$(BIN)/python book/build.py --out $(BOOK_OUT)
+	@$(BIN)/python book/build.py --out $(BOOK_OUT) --edition $(EDITION)
 
 ## make hub: the course's JupyterHub on this machine (as root; see deploy/README.md)
 hub: $(HUB_STAMP)
