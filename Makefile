@@ -78,10 +78,11 @@ release: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m bn_helpers.demo
 
-## make bench: time the normalizations (ms, memory passes, ratio to torch on one thread if installed)
+## make bench: time the normalizations (ms, memory passes, ratio to torch on one thread if installed), the conv net per step
 ##             and each solution notebook, top to bottom; autograding a class of 40, the tool vs plain nbgrader
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_norms.py
+	$(BIN)/python benchmarks/bench_convnet.py
 	$(BIN)/python benchmarks/bench_course.py
 	$(BIN)/python benchmarks/bench_grading.py
 	BN_LATENCY_MS=100 $(BIN)/python -m pytest tests/test_browser.py -q -s -p no:randomly
