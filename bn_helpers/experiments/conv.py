@@ -133,7 +133,7 @@ def format_conv_sweep(sweep: ConvSweep) -> str:
     return "\n".join(lines)
 
 
-def xhat_near_one(batch_size: int = 2, seeds: Sequence[int] = (0, 1, 2), batches: int = 50, tol: float = 0.01,
+def xhat_near_one(batch_size: int = 2, seeds: Sequence[int] = (0, 1, 2), batches: int = 20, tol: float = 0.01,
                   sample_seed: int = 0) -> dict:
     """Share of first-layer batch-norm values with ``| |x_hat| - 1 | < tol``, in random training batches of B.
 
