@@ -5,6 +5,7 @@ from typing import Mapping
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 
 from .style import condition_color
 from .variants import plot_batch_size_accuracy
@@ -60,11 +61,12 @@ def plot_generalization(ax: Axes, runs: Mapping[str, Mapping[str, np.ndarray]]) 
         train, test = np.asarray(r["train_acc"]), np.asarray(r["test_acc"])
         xs = i + np.linspace(-0.15, 0.15, len(train))
         ax.vlines(xs, test, train, color=colour, lw=1.5)
-        ax.scatter(xs, train, marker="^", color=colour, zorder=3, label="training set" if i == 0 else None)
-        ax.scatter(xs, test, marker="o", facecolor="white", edgecolor=colour, zorder=3,
-                   label="test set" if i == 0 else None)
+        ax.scatter(xs, train, marker="^", color=colour, zorder=3)
+        ax.scatter(xs, test, marker="o", facecolor="white", edgecolor=colour, zorder=3)
     ax.set_xticks(range(len(runs)), list(runs), fontsize=8)
     ax.set_ylabel("accuracy (eval mode)")
     ax.set_title("Generalization gap per seed: training (▲) minus test (○)", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    handles = [Line2D([], [], ls="", marker="^", color="0.4", label="training set"),
+               Line2D([], [], ls="", marker="o", mfc="white", mec="0.4", label="test set")]
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
