@@ -2,7 +2,8 @@
 
 For each batch size and normalization it times ``ConvNet.fit`` over a fixed
 number of steps (median of repeated runs) and prints milliseconds per step for
-S stacked networks, and per network. The stacks are those of the notebooks:
+S stacked networks, per network, and the process's CPU time per step (less
+sensitive than wall time to other work on the machine). The stacks are those of the notebooks:
 05's sweep trains the four normalizations x 3 seeds (S = 12) in one lockstep,
 06's regularization runs S = 3 at batch 128.
 
@@ -42,17 +43,18 @@ def main() -> None:
     d = load_digits_split()
     print(f"conv net (16, 16) channels on 8x8 digits, float32, one BLAS thread; numpy {np.__version__}, "
           f"{platform.machine()}; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'networks':>30} {'S':>3} {'B':>4} {'ms/step':>8} {'ms/step/net':>12}")
+    print(f"{'networks':>30} {'S':>3} {'B':>4} {'ms/step':>8} {'ms/step/net':>12} {'CPU ms/step':>12}")
     with one_thread():
         for kind, s, b in CASES:
-            times = []
+            times, cpu = [], []
             for _ in range(args.repeats):
                 net = _net(kind, s)
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 net.fit(d.X_train, d.y_train, steps=args.steps, batch_size=b, lr=0.01)
                 times.append((time.perf_counter() - start) / args.steps * 1e3)
+                cpu.append((time.process_time() - start_cpu) / args.steps * 1e3)
             ms = float(np.median(times))
-            print(f"{kind:>30} {s:>3} {b:>4} {ms:8.2f} {ms / s:12.3f}")
+            print(f"{kind:>30} {s:>3} {b:>4} {ms:8.2f} {ms / s:12.3f} {float(np.median(cpu)):12.2f}")
 
 
 if __name__ == "__main__":
