@@ -511,6 +511,8 @@ class ConvNet:
         """
         X, y = np.asarray(X, dtype=self.dtype), np.asarray(y)
         batch_size = check_int(batch_size, "batch_size", 2)
+        lr = check_number(lr, "lr", 0, low_open=True)
+        momentum = check_number(momentum, "momentum", 0, 1, high_open=True)
         if self.ghost is not None and batch_size % self.ghost:
             raise ValueError(f"batch_size must be a multiple of ghost={self.ghost}; got {batch_size}")
         per_epoch = len(X) // batch_size

@@ -217,6 +217,9 @@ def test_training_lowers_the_loss():
     (lambda: cn.ConvNet("batch", [0], head="max"), r"head must be 'gap' or 'flatten'"),
     (lambda: cn.ConvNet("batch", [0]).fit(np.zeros((8, 64)), np.zeros(8, int), batch_size=4),
      r"give exactly one of epochs and steps"),
+    (lambda: cn.ConvNet("batch", [0]).fit(np.zeros((8, 64)), np.zeros(8, int), steps=1, lr=-0.1), r"lr must be"),
+    (lambda: cn.ConvNet("batch", [0]).fit(np.zeros((8, 64)), np.zeros(8, int), steps=1, momentum=1.0),
+     r"momentum must be"),
 ])
 def test_errors_name_the_expected_shape(call, match):
     with pytest.raises(ValueError, match=match):

@@ -29,8 +29,9 @@ __all__ = ["CONDITIONS", "SETTINGS", "generalization", "jitter"]
 
 #: Condition label -> (norm, ghost batch size or None).
 CONDITIONS = {"without BN": (None, None), "with BN": ("batch", None), "with BN, ghost batches": ("batch", 16)}
-#: Batch 128, ghost batches of 16, 15 epochs (135 steps): long enough for the training accuracy to pass 0.97.
-SETTINGS = {"batch_size": 128, "epochs": 15, "lr": 0.05, "momentum": 0.9, "channels": (16, 16), "head": "flatten"}
+#: Batch 128, ghost batches of 16, 15 epochs (135 steps): long enough for the training accuracy to pass 0.99;
+#: channels (8, 16), a third cheaper than 05's (16, 16).
+SETTINGS = {"batch_size": 128, "epochs": 15, "lr": 0.05, "momentum": 0.9, "channels": (8, 16), "head": "flatten"}
 
 
 def generalization(seeds: Sequence[int] = (0, 1, 2), conditions: Sequence[str] = tuple(CONDITIONS),
