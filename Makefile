@@ -90,11 +90,12 @@ release: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m bn_helpers.demo
 
-## make bench: time the normalizations (ms, memory passes, ratio to torch on one thread if installed)
+## make bench: time the normalizations (ms, memory passes, ratio to torch on one thread if installed), the conv net per step
 ##             and each solution notebook, top to bottom; autograding a class of 40, the tool vs plain nbgrader;
 ##             in Chromium, each view's median from input to changed canvas pixels (at most 100 ms)
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_norms.py
+	$(BIN)/python benchmarks/bench_convnet.py
 	$(BIN)/python benchmarks/bench_course.py
 	$(BIN)/python benchmarks/bench_grading.py
 	BN_LATENCY_MS=100 BN_BROWSER_VERBOSE=1 $(BIN)/python -m pytest tests/test_browser.py -q -s -p no:randomly

@@ -81,10 +81,11 @@ def test_batch_coupling(runs):
 
 
 def test_train_test_gap_and_ghost_batches(runs):
-    gap, ghost = runs["gap"]["gap"], runs["ghost"]["gap"]
+    gap = runs["gap"]["gap"]
     assert (np.diff(gap, axis=1) < 0).all()
     assert gap[:, 0].min() > 0.5 and gap[:, -1].max() < 0.1
-    assert np.abs(ghost - gap[:, [1, 3]]).max() < 0.01
+    # an identity, not a measurement: ghost batches of B inside batches of 64 are the same chunks as batches of B
+    assert np.array_equal(runs["ghost"]["train_acc"], runs["gap"]["train_acc"][:, [1, 3]])
 
 
 def test_precise_bn(runs):
