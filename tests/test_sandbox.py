@@ -99,8 +99,11 @@ PROC_READER = textwrap.dedent("""
         for name in files:
             if name in ("pagemap", "kcore", "kmsg", "mem", "clear_refs", "kpagecount", "kpageflags", "kpagecgroup"):
                 continue
+            path = os.path.join(root, name)
+            if os.path.islink(path):  # fd/0 and friends: pipes that would block, seen through their owners
+                continue
             try:
-                with open(os.path.join(root, name), "rb") as f:
+                with open(path, "rb") as f:
                     data = f.read(1 << 20)
             except OSError:
                 continue

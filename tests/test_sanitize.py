@@ -370,21 +370,30 @@ def test_autograded_notebook_holds_no_active_html(graded):
     assert "onerror" in written.source and "<img" not in written.source  # shown as text, kept for grading
 
 
+_STATE = "() => ({title: document.title, pwned: window.__pwned || null, text: document.body.innerText})"
+
+
 def _open(context, path: Path) -> dict:
+    """Load a page, read its state, click every link a script could hide behind, read it again."""
     page = context.new_page()
     page.goto(path.as_uri(), wait_until="load")
     page.wait_for_timeout(1500)
-    for link in page.query_selector_all("a"):  # a click on every link a script could hide behind
-        href = link.get_attribute("href") or ""
-        if href.lower().lstrip().startswith("javascript") or not href:
-            try:
-                link.click(timeout=500, no_wait_after=True)
-            except Exception:  # noqa: BLE001 - an invisible link cannot be clicked: nothing ran either
-                pass
-    page.wait_for_timeout(500)
-    state = page.evaluate("() => ({title: document.title, pwned: window.__pwned || null, text: document.body.innerText})")
+    state = page.evaluate(_STATE)
+    try:
+        for link in page.query_selector_all("a"):
+            href = link.get_attribute("href") or ""
+            if not href or re.sub(r"[\x00-\x20]", "", href).lower().startswith("javascript"):
+                try:
+                    link.click(timeout=500, no_wait_after=True)
+                except Exception:  # noqa: BLE001 - an invisible link cannot be clicked: nothing ran either
+                    pass
+        page.wait_for_timeout(500)
+        after = page.evaluate(_STATE)
+    except Exception as exc:  # noqa: BLE001 - a click that navigated away: a student's link did something
+        after = {"title": f"PWNED by navigation ({type(exc).__name__})", "pwned": ["navigation"], "text": ""}
     page.close()
-    return state
+    return {"title": state["title"] + " | " + after["title"], "pwned": state["pwned"] or after["pwned"],
+            "text": state["text"]}
 
 
 @pytest.mark.slow
