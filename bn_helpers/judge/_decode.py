@@ -26,10 +26,11 @@ import html
 import lzma
 import re
 import urllib.parse
+import warnings
 import zlib
 from collections.abc import Iterable, Iterator
 
-__all__ = ["decodings", "reveals", "squash"]
+__all__ = ["decodings", "needle_set", "reveals", "squash"]
 
 MAX_OUT = 4 * 1024 * 1024   # bytes one decompression may produce (no decompression bombs)
 MAX_DEPTH = 3               # encodings stacked on one another (e.g. base64 of zlib of reversed text)
@@ -116,7 +117,9 @@ def _blobs(text: str) -> Iterator[bytes]:
             pass
     for m in _BYTES_LIT.finditer(text):
         try:
-            value = ast.literal_eval(m.group(0))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = ast.literal_eval(m.group(0))
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             continue
         if isinstance(value, bytes):
@@ -145,9 +148,13 @@ def _unescapes(text: str) -> Iterator[str]:
         yield html.unescape(text)
     if "\\" in text:
         try:
-            yield codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
+            with warnings.catch_warnings():  # "invalid escape sequence": a backslash that escapes nothing
+                warnings.simplefilter("ignore")
+                unescaped = codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
         except (UnicodeDecodeError, ValueError):
-            pass
+            unescaped = ""
+        if unescaped:
+            yield unescaped
 
 
 _PRINTABLE = re.compile(r"[\t\n\r\x20-\x7e\u0100-\uffff]")
@@ -183,17 +190,43 @@ def decodings(text: str) -> Iterator[str]:
             break
 
 
-def reveals(text: str, needles: Iterable[str], min_len: int = 12) -> bool:
+def needle_set(needles: Iterable[str], min_len: int = 12) -> frozenset[str]:
+    """Lines to look for, without whitespace; those shorter than ``min_len`` (``)``, ``pass``) are left out."""
+    return frozenset(n for n in map(squash, needles) if len(n) >= max(min_len, _PREFIX))
+
+
+def reveals(text: str, needles: Iterable[str]) -> bool:
     """Whether ``text``, under any of :func:`decodings` other than itself, shows one of ``needles``
-    (compared without whitespace; needles shorter than ``min_len`` are ignored)."""
-    wanted = {squash(n) for n in needles}
-    wanted = {n for n in wanted if len(n) >= min_len}
+    (compared without whitespace; pass a :func:`needle_set` when asking about many texts)."""
+    wanted = needles if isinstance(needles, frozenset) else needle_set(needles)
     if not wanted or not text:
         return False
     for i, decoded in enumerate(decodings(text)):
         if i == 0:
             continue  # the plain text: ScrubFeedback compares it line by line already
-        flat = squash(decoded)
-        if any(n in flat for n in wanted):
+        if _contains_any(squash(decoded), wanted):
+            return True
+    return False
+
+
+_PREFIX = 8
+_BY_PREFIX: dict[frozenset, dict[str, list[str]]] = {}
+
+
+def _contains_any(flat: str, wanted: frozenset[str]) -> bool:
+    """Whether ``flat`` contains one of ``wanted`` (all at least 8 long): through their 8-character prefixes
+    for a short text (one set lookup per position instead of one search per needle)."""
+    if len(flat) > 50_000:
+        return any(n in flat for n in wanted)
+    index = _BY_PREFIX.get(wanted)
+    if index is None:
+        if len(_BY_PREFIX) > 8:
+            _BY_PREFIX.clear()
+        index = _BY_PREFIX[wanted] = {}
+        for n in wanted:
+            index.setdefault(n[:_PREFIX], []).append(n)
+    for i in range(len(flat) - _PREFIX + 1):
+        hits = index.get(flat[i:i + _PREFIX])
+        if hits and any(flat.startswith(n, i) for n in hits):
             return True
     return False
