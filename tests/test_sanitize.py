@@ -251,8 +251,10 @@ def test_a_blob_split_over_outputs_is_found():
     half = len(blob) // 2 // 4 * 4
     nb = new_notebook(cells=[new_code_cell("a"), new_code_cell("b")])
     nb.cells[0].outputs = [new_output("stream", name="stdout", text=blob[:half] + "\n")]
-    nb.cells[1].outputs = [new_output("stream", name="stdout", text=blob[half:] + "\n")]
+    nb.cells[1].outputs = [new_output("stream", name="stdout", text=blob[half:] + "\n"),
+                           new_output("stream", name="stdout", text="test_batch_mean passed\n")]
     assert scrub_encoded(nb, HIDDEN_TEXT.splitlines()) == 2
+    assert [o.text for o in nb.cells[1].outputs] == [ENCODED_NOTE, "test_batch_mean passed\n"]
 
 
 def test_honest_outputs_are_not_touched():
@@ -451,3 +453,61 @@ def _hidden_lines(assignment: str) -> list[str]:
         for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.S):
             out += [ln.strip() for ln in block.splitlines() if ln.strip()]
     return out
+
+
+@pytest.mark.slow
+def test_formgrader_server_page_runs_no_student_script(graded, tmp_path):
+    """The real thing: formgrader in a Jupyter server on the graded course, its manual-grading page of the
+    hostile submission opened in Chromium with the instructor's token (a script there would act as them)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Python Playwright is not installed (pip install -e '.[test]')")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set BN_CHROMIUM)")
+    import secrets
+    import time
+    import urllib.request
+
+    from nbgrader.api import Gradebook
+    from test_lab import _free_port, _stop
+
+    course, a = graded
+    with Gradebook(f"sqlite:///{course / '.grading' / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook(a, a, "mallory").id
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "PATH": os.pathsep.join(
+        [str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    env.pop("NBGRADER_EXECUTION", None)
+    log = open(tmp_path / "server.log", "w+")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "jupyter"), "server", "--no-browser",
+                             f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.allow_root=True",
+                             f"--IdentityProvider.token={token}"], cwd=course, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True, env=env)
+    base = f"http://127.0.0.1:{port}"
+    url = f"{base}/formgrader/submissions/{submission}/?index=0&token={token}"
+    try:
+        deadline = time.time() + 300
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=60) as r:
+                    page_source = r.read().decode()
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, (log.seek(0), log.read()[-3000:])[1]
+                time.sleep(1)
+        assert "written_variance_and_gamma_beta" in page_source  # the manual-grading page of this submission
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_context().new_page()
+                page.goto(url, wait_until="load", timeout=120_000)
+                page.wait_for_timeout(3000)
+                state = page.evaluate(_STATE)
+            finally:
+                browser.close()
+        assert "PWNED" not in state["title"] and state["pwned"] is None, (state["title"], state["pwned"])
+        assert "onerror" in state["text"]  # the written answer's markup is shown as text, not run
+    finally:
+        _stop(proc)
+        log.close()

@@ -55,7 +55,8 @@ from ..sandbox import UNSANDBOXED, Sandbox
 from ._remote import JudgeTimeout, ModuleRef, Runner
 from ._sanitize import SanitizeNotebook
 
-__all__ = ["JudgeTests", "ScrubFeedback", "SanitizeNotebook", "judge_notebook", "trusted_tests", "course_salt", "UNSANDBOXED"]
+__all__ = ["JudgeTests", "ScrubFeedback", "SanitizeNotebook", "judge_notebook", "trusted_tests", "course_salt",
+           "UNSANDBOXED"]
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -441,14 +442,14 @@ def scrub_encoded(nb, needles: list[str]) -> int:
     """Replace every output that shows one of ``needles`` (hidden-test or checker source lines) under a usual
     encoding (:mod:`._decode`: base64, hex, compressed, reversed, ROT13...) by :data:`ENCODED_NOTE`; also
     when a blob is split over several outputs, all of which then go. Returns how many outputs were replaced."""
-    from ._decode import needle_set, reveals
+    from ._decode import looks_encoded, needle_set, reveals
 
     wanted = needle_set(needles)
     outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
     texts = [_output_text(o) for o in outputs]
     hits = [i for i, t in enumerate(texts) if reveals(t, wanted)]
     if not hits and len(texts) > 1 and reveals("\n".join(texts), wanted):
-        hits = list(range(len(outputs)))  # a blob split over outputs: none of them is shown
+        hits = [i for i, t in enumerate(texts) if looks_encoded(t)]  # a blob split over outputs: no part shown
     for i in hits:
         output = outputs[i]
         output.clear()

@@ -30,7 +30,7 @@ import warnings
 import zlib
 from collections.abc import Iterable, Iterator
 
-__all__ = ["decodings", "needle_set", "reveals", "squash"]
+__all__ = ["decodings", "looks_encoded", "needle_set", "reveals", "squash"]
 
 MAX_OUT = 4 * 1024 * 1024   # bytes one decompression may produce (no decompression bombs)
 MAX_DEPTH = 3               # encodings stacked on one another (e.g. base64 of zlib of reversed text)
@@ -124,6 +124,11 @@ def _blobs(text: str) -> Iterator[bytes]:
             continue
         if isinstance(value, bytes):
             yield value
+
+
+def looks_encoded(text: str) -> bool:
+    """Whether ``text`` holds a run that one of the decodings reads (base64, base32, base85, hex, bytes literal)."""
+    return any(p.search(text) for p in (_B64_RUN, _B32_RUN, _B85_RUN, _HEX_RUN, _BYTES_LIT))
 
 
 def _as_text(data: bytes) -> str:
