@@ -120,14 +120,19 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "bn_helpers.judge.JudgeTests",  # test cells' outputs := the judge's verdict
+    # student HTML made inert (no script, event handler, javascript: link, widget): formgrader renders this notebook
+    "bn_helpers.judge.SanitizeNotebook",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Second line of defence: nbconvert's own sanitizer (bleach) on HTML outputs in the feedback and formgrader.
+c.HTMLExporter.sanitize_html = True
 # judge.json is the instructor's: never copied from a submission, never into feedback.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "judge.json"]
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "bn_helpers.judge.ScrubFeedback",  # no hidden test, checker source or instructor path in feedback
+    "bn_helpers.judge.SanitizeNotebook",  # no student script in the feedback HTML (docs/grading-security.md §3)
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -44,7 +44,10 @@ def launch(spec_path):
             fd = os.open(spec["seccomp"], os.O_RDONLY)
             os.set_inheritable(fd, True)
             args += ["--seccomp", str(fd)]
-        os.execv(args[0], [*args, "--", *spec["argv"]])
+        # bwrap itself starts with an EMPTY environment: its process is PID 1 inside the sandbox, whose
+        # /proc/1/environ the student can read (--clearenv only clears the environment of bwrap's child).
+        # What the sandboxed command gets is the spec's --setenv list alone.
+        os.execve(args[0], [*args, "--", *spec["argv"]], {})
     os.chdir(spec["cwd"])
     os.execve(spec["argv"][0], spec["argv"], spec["env"])
 

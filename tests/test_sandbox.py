@@ -87,6 +87,52 @@ def test_sandboxed_process_is_confined(tmp_path, monkeypatch):
     assert out["home_tmp"] == ["home"]                          # a private /tmp
 
 
+#: Reads every file it can reach under /proc (environ and cmdline of every process, bwrap's PID 1
+#: included, maps, status, mountinfo...) and prints it all: what a student cell could print.
+PROC_READER = textwrap.dedent("""
+    import os, sys
+    seen, dump = 0, []
+    for root, dirs, files in os.walk("/proc", followlinks=False):
+        parts = root.split("/")
+        # per-task copies and the kernel's tunables add nothing the process files do not show
+        dirs[:] = [d for d in dirs if d not in ("task", "net", "sys", "fs", "bus", "irq", "driver", "tty")]
+        for name in files:
+            if name in ("pagemap", "kcore", "kmsg", "mem", "clear_refs", "kpagecount", "kpageflags", "kpagecgroup"):
+                continue
+            path = os.path.join(root, name)
+            if os.path.islink(path):  # fd/0 and friends: pipes that would block, seen through their owners
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(1 << 20)
+            except OSError:
+                continue
+            seen += 1
+            dump.append(data)
+    sys.stdout.buffer.write(b"\\n".join(dump))
+    print("\\nPROC-FILES-READ", seen, open("/proc/1/cmdline", "rb").read() != b"")
+""")
+
+
+@needs_bwrap
+def test_no_secret_of_the_grader_anywhere_under_proc(tmp_path, monkeypatch):
+    """Issue 15 item 4: bwrap itself starts with an empty environment, so /proc/1/environ (bubblewrap's
+    PID 1 in the sandbox) and every other file under /proc hold nothing of the grader's environment."""
+    monkeypatch.setenv("NBGRADER_DB_URL", f"postgresql://grader:{SECRET}@db:5432/course")
+    monkeypatch.setenv("GRADER_API_TOKEN", SECRET)
+    work = tmp_path / "box" / "work"
+    work.mkdir(parents=True)
+    (work / "read_proc.py").write_text(PROC_READER)
+    argv, sandboxed = SANDBOX.command([sys.executable, "read_proc.py"], work)
+    proc = subprocess.run(argv, capture_output=True, timeout=300)
+    assert proc.returncode == 0 and sandboxed, proc.stderr[-2000:]
+    out = proc.stdout
+    summary = out.rsplit(b"PROC-FILES-READ", 1)[1].split()
+    assert int(summary[0]) > 100 and summary[1] == b"True"  # it did read /proc, bwrap's PID 1 included
+    assert b"GRADER_API_TOKEN" not in out and b"NBGRADER_DB_URL" not in out
+    assert SECRET.encode() not in out and SECRET.encode() not in proc.stderr
+
+
 @needs_bwrap
 def test_cpu_limit_stops_a_busy_loop(tmp_path):
     work = tmp_path / "box" / "work"

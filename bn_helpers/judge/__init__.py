@@ -53,8 +53,10 @@ except ImportError:  # pragma: no cover - nbgrader is installed wherever grading
 
 from ..sandbox import UNSANDBOXED, Sandbox
 from ._remote import JudgeTimeout, ModuleRef, Runner
+from ._sanitize import SanitizeNotebook
 
-__all__ = ["JudgeTests", "ScrubFeedback", "judge_notebook", "trusted_tests", "course_salt", "UNSANDBOXED"]
+__all__ = ["JudgeTests", "ScrubFeedback", "SanitizeNotebook", "judge_notebook", "trusted_tests", "course_salt",
+           "UNSANDBOXED"]
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -417,4 +419,39 @@ class ScrubFeedback(NbGraderPreprocessor):
                             output.data[key] = clean_text(value)
                         elif isinstance(value, list):
                             output.data[key] = clean_text("".join(value))
+        scrub_encoded(nb, hidden + sorted(code))
         return nb, resources
+
+
+#: What replaces an output that shows hidden-test or checker source in an encoded form.
+ENCODED_NOTE = "[removed from feedback: this output holds hidden-test or checker source in encoded form]\n"
+
+
+def _output_text(output) -> str:
+    """All the text of one output that a browser would show (images excluded)."""
+    parts = [str(output.get("text", "")), str(output.get("evalue", "")), *map(str, output.get("traceback", []))]
+    for key, value in (output.get("data") or {}).items():
+        if key.startswith("text/") or key.endswith(("json", "javascript")):
+            parts.append("".join(value) if isinstance(value, list) else str(value))
+            if key == "text/html":  # what the page shows of it: the text between the tags, entities decoded
+                parts.append(html.unescape(re.sub(r"<[^>]*>", "", parts[-1])))
+    return "\n".join(p for p in parts if p)
+
+
+def scrub_encoded(nb, needles: list[str]) -> int:
+    """Replace every output that shows one of ``needles`` (hidden-test or checker source lines) under a usual
+    encoding (:mod:`._decode`: base64, hex, compressed, reversed, ROT13...) by :data:`ENCODED_NOTE`; also
+    when a blob is split over several outputs, all of which then go. Returns how many outputs were replaced."""
+    from ._decode import looks_encoded, needle_set, reveals
+
+    wanted = needle_set(needles)
+    outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
+    texts = [_output_text(o) for o in outputs]
+    hits = [i for i, t in enumerate(texts) if reveals(t, wanted)]
+    if not hits and len(texts) > 1 and reveals("\n".join(texts), wanted):
+        hits = [i for i, t in enumerate(texts) if looks_encoded(t)]  # a blob split over outputs: no part shown
+    for i in hits:
+        output = outputs[i]
+        output.clear()
+        output.update(output_type="stream", name="stdout", text=ENCODED_NOTE)
+    return len(hits)
