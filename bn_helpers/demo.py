@@ -27,10 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from .grading import (REPO, GradingError, assignments, autograde, format_table, generate_feedback, grade_by_hand,
-                      make_submission, new_course, read_sample, solution_code)
-from .grading.mistakes import format_mistakes
-from .grading.pipeline import mistakes
+from .grading import (REPO, GradingError, assignments, autograde, find_mistakes, format_mistakes, format_table,
+                      generate_feedback, grade_by_hand, make_submission, new_course, read_sample, solution_code)
 
 SAMPLES = REPO / "tests" / "sample_class"
 
@@ -66,7 +64,7 @@ def run(course: Path, names: list[str], jobs: int | None = None) -> int:
             print(f"\nfeedback: {feedback[0].parent.parent.parent}/<student>/{name}/{name}.html")
         if by_hand:
             failures += _grade_by_hand(course, name, by_hand, expected, jobs)
-        print("\n" + format_mistakes(mistakes(course, name)))
+        print("\n" + format_mistakes(find_mistakes(course, name)))
     return failures
 
 
@@ -84,16 +82,28 @@ def _grade_by_hand(course: Path, name: str, by_hand: list, expected: dict[str, f
     the feedback of those students is written again, since the gradebook changed."""
     print(f"\n{name}: written answers graded by hand (in class: formgrader, `make instructor`; the rubric is "
           f"shown under each question)")
+    totals = {}
     for student, grade_id, points, why in by_hand:
-        total, top = grade_by_hand(course, name, student, grade_id, points)
+        totals[student] = grade_by_hand(course, name, student, grade_id, points)[0]
         expected[student] += points
-        print(f"  {student}: {grade_id} {points:g} points {why}".rstrip() + f" -> total {total:g} of {top:g}")
+        print(f"  {student}: {grade_id} {points:g} points {why}".rstrip() + f" -> total {totals[student]:g}")
     rows, files, no_feedback = generate_feedback(course, name, jobs=jobs)
     table, mismatches = format_table(rows, expected)
-    print("\n" + table)
-    print(f"\nfeedback: {len(files)} files, each written from the gradebook as it is now (the hand-graded "
-          f"students' again)")
-    return mismatches + not_graded(rows, expected) + len(no_feedback)
+    print("\n" + table + "\n")
+    wrong = 0
+    for student, total in totals.items():  # the feedback was written again: it shows the new total
+        html = next((p for p in files if p.parent.parent.name == student), None)
+        shown = feedback_total(html)
+        wrong += shown != total
+        print(f"feedback of {student}: Score {shown if shown is not None else 'missing'}"
+              + ("" if shown == total else f"   ! the gradebook says {total:g}"))
+    return mismatches + not_graded(rows, expected) + len(no_feedback) + wrong
+
+
+def feedback_total(html: Path | None) -> float | None:
+    """The submission's score in nbgrader's feedback HTML (its first "Score: x / y"), or None."""
+    m = re.search(r"Score: ([\d.]+) / ", html.read_text()) if html is not None and html.exists() else None
+    return float(m[1]) if m else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -105,3 +105,9 @@ def test_the_checker_sees_what_it_must(tmp_path):
 @pytest.mark.parametrize("public", sorted(grading.__all__))
 def test_public_names_still_resolve(public):
     assert getattr(grading, public) is not None
+
+
+def test_no_public_name_is_also_a_module_name():
+    """``grading.<name>`` would be the module or the function depending on what was imported first."""
+    clash = set(grading.__all__) & set(grading.LAYERS)
+    assert not clash, f"public names that are also modules of the package: {sorted(clash)}"

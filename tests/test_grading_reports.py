@@ -7,7 +7,6 @@ The fast tests build result rows by hand; the slow one grades one real submissio
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 
 import pytest
@@ -141,13 +140,6 @@ def test_the_demo_does_not_count_other_assignments_students_as_failures():
     assert demo.not_graded(rows, {"sample_alice": 20.0, "sample_zed": 0.0}) == 2
 
 
-def _total(html: str) -> tuple[float, float]:
-    """The submission's score in nbgrader's feedback HTML: its first "Score: x / y"."""
-    m = re.search(r"Score: ([\d.]+) / ([\d.]+)", html)
-    assert m, "no score in the feedback"
-    return float(m[1]), float(m[2])
-
-
 @pytest.mark.slow
 def test_feedback_follows_a_hand_grade_entered_after_it_was_written(tmp_path):
     """Item 2 of issue 17: after formgrader's grade (here grade_by_hand), `feedback` writes the new score."""
@@ -164,21 +156,42 @@ def test_feedback_follows_a_hand_grade_entered_after_it_was_written(tmp_path):
     rows, files, failed = grading.generate_feedback(course, a, jobs=1)
     assert not failed and len(files) == 1
     html = files[0]
-    before = html.read_text()
-    assert _total(before) == (row.score, row.max_score)
+    assert demo.feedback_total(html) == row.score
     stamp = html.stat().st_mtime_ns
 
     # unchanged gradebook: nothing written again
     grading.generate_feedback(course, a, jobs=1)
     assert html.stat().st_mtime_ns == stamp
 
-    total, top = grading.grade_by_hand(course, a, "alice", grade_id, float(points))
+    total, _ = grading.grade_by_hand(course, a, "alice", grade_id, float(points))
     assert total == row.score + float(points)
     (stale,) = [r for r in grading.report(course, a) if r.student == "alice"]
     assert results.FEEDBACK_STALE in stale.notes  # the table says so before `feedback` runs
     out = grading.main(["--course", str(course), "feedback", a])
     assert out == 0
-    after = html.read_text()
-    assert html.stat().st_mtime_ns != stamp and _total(after) == (total, top)
+    assert html.stat().st_mtime_ns != stamp and demo.feedback_total(html) == total
     (fresh,) = [r for r in grading.report(course, a) if r.student == "alice"]
     assert results.FEEDBACK_STALE not in fresh.notes and not fresh.awaiting
+
+
+def test_the_gradebook_view_changes_with_everything_the_feedback_shows(tmp_path):
+    from types import SimpleNamespace as NS
+
+    def sub(manual=None, penalty=None, comment="", auto=2.0):
+        grades = [NS(name="test_batch_mean", auto_score=auto, manual_score=None, extra_credit=None,
+                     needs_manual_grade=False),
+                  NS(name="written_x", auto_score=None, manual_score=manual, extra_credit=None,
+                     needs_manual_grade=manual is None)]
+        comments = [NS(name="written_x", auto_comment=None, manual_comment=comment)]
+        return NS(notebooks=[NS(name=A, late_submission_penalty=penalty, grades=grades, comments=comments)])
+
+    (tmp_path / f"{A}.ipynb").write_text("{}")
+    base = results.gradebook_view(sub(), tmp_path)
+    assert results.gradebook_view(sub(), tmp_path) == base
+    changed = [results.gradebook_view(sub(manual=2.5), tmp_path),   # a hand grade (formgrader)
+               results.gradebook_view(sub(penalty=1.0), tmp_path),  # a late penalty
+               results.gradebook_view(sub(comment="see the rubric"), tmp_path),  # a comment
+               results.gradebook_view(sub(auto=0.0), tmp_path)]     # a regrade with another score
+    (tmp_path / f"{A}.ipynb").write_text('{"cells": []}')          # a regrade with other outputs
+    changed.append(results.gradebook_view(sub(), tmp_path))
+    assert len({base, *changed}) == 6

@@ -2,12 +2,16 @@
 
 ``python -m bn_helpers.grading`` (see :mod:`.cli`) runs the steps with
 nbgrader's words: ``generate_assignment``, ``autograde``, ``feedback``,
-``report``, ``export``, ``db upgrade``. nbgrader does the grading; this package
+``report``, ``mistakes``, ``export``, ``db upgrade``. nbgrader does the grading; this package
 
 * grades each student in a process of their own, N at a time (:mod:`.runner`),
   and re-grades a submission when its *content* changed (:mod:`.pipeline`);
 * reads every result back from the gradebook and the files, so the grade table
   has a row and a status for every student (:mod:`.results`);
+* writes feedback again whenever the gradebook's view of a submission changed
+  (a hand grade, a late penalty, a regrade), and exports what an LMS imports:
+  one row per student, a column per assignment, no number for a grade not final;
+* counts the class's named mistakes per graded function (:mod:`.mistakes`);
 * applies the due dates and late penalties of ``nbgrader_config.py``
   (:mod:`.late`);
 * keeps one student's accident (a pasted test cell, a loop that swallows
@@ -50,9 +54,10 @@ _NAMES = {
     "course": ["REPO", "GRADING", "Course", "assignments", "folder_hash", "make_submission", "read_sample",
                "solution_code"],
     "pipeline": ["apply_late_policy", "autograde", "export", "generate_assignment", "generate_feedback", "grade_by_hand",
-                 "new_course", "precheck", "report"],
+                 "find_mistakes", "new_course", "precheck", "report"],
     "results": ["EXPORT_COLUMNS", "CellResult", "StudentResult", "format_table", "gather", "read_judge", "summary",
-                "write_csv"],
+                "write_csv", "write_wide"],
+    "mistakes": ["format_mistakes"],
 }
 _WHERE = {name: module for module, names in _NAMES.items() for name in names}
 

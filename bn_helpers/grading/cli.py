@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             from .mistakes import format_mistakes
 
             for name in args.assignments or pipeline.gradebook_assignments(course):
-                print(format_mistakes(pipeline.mistakes(course, name)) + "\n")
+                print(format_mistakes(pipeline.find_mistakes(course, name)) + "\n")
             return 0
         if args.step == "export":
             path, rows, blanks = pipeline.export(course, args.assignments or None, args.to, long=args.long)

@@ -23,7 +23,7 @@ from .errors import GradingError
 from .results import GRADED, StudentResult, gather
 
 __all__ = ["generate_assignment", "new_course", "autograde", "generate_feedback", "grade_by_hand", "report", "export",
-           "mistakes", "gradebook_assignments", "apply_late_policy", "precheck"]
+           "find_mistakes", "gradebook_assignments", "apply_late_policy", "precheck"]
 
 #: A student's grading process running longer than this (seconds) is stopped and reported.
 DEFAULT_TIMEOUT = 1800.0
@@ -463,7 +463,7 @@ def export(course, assignments: list[str] | None = None, to: Path | None = None,
     return path, rows, blanks
 
 
-def mistakes(course, assignment: str):
+def find_mistakes(course, assignment: str):
     """The class's named mistakes in ``assignment`` (:func:`.mistakes.class_mistakes`), late policy applied."""
     from .mistakes import class_mistakes
 

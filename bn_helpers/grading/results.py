@@ -492,8 +492,8 @@ def write_wide(rows: list[StudentResult], path: Path, assignments: list[str] | N
     ----------
     Canvas, "How do I import grades in the Gradebook?" (community.canvaslms.com, Instructor Guide): the
     CSV's columns Student, ID, SIS User ID, SIS Login ID and Section identify the student, each further
-    column is an assignment, matched by name (an unknown name becomes a new assignment: ignore the Total
-    column in the import preview). Moodle, "Grade import" (docs.moodle.org/en/Grade_import): CSV grade
+    column is an assignment, matched by name (an unknown name becomes a new assignment: delete the Total
+    column before importing). Moodle, "Grade import" (docs.moodle.org/en/Grade_import): CSV grade
     import maps one column to a user field (e.g. Email address to useremail) and each grade column to a
     grade item; unmapped columns are ignored.
     """
