@@ -115,6 +115,10 @@ def test_mistakes_are_counted_per_function_and_student():
                               "at [2, 1]: expected 0.0856, got 0.0887")
     assert [sorted(m.students) for m in var[1:]] == [["gina"]]  # a different text is a different mistake
     assert [m.students for m in report.by_function["batch_mean"]] == [["femi"]]
+    (dana,) = mistakes.class_mistakes(c, A, [_row("dana", A, "graded", score=0.0, cells=[
+        CR("test_undo_params", 0.0, 2.0, "AssertionError: undo_params is not implemented yet")])]
+                                      ).by_function["undo_params"]
+    assert dana.example == "dana, test_undo_params: undo_params is not implemented yet"
     assert report.waiting == {"written_variance_and_gamma_beta": ["alice"]}
     assert report.not_graded == ["eve"]
     text = mistakes.format_mistakes(report)

@@ -80,11 +80,11 @@ def mistake_of(message: str, function: str = "") -> tuple[str, str]:
     return _NUMBER.sub("#", line).lower(), line
 
 
-def _example(student: str, cell) -> str:
-    """Where one student showed the mistake: the cell and the case (the message's lines after the first)."""
+def _example(student: str, cell, text: str) -> str:
+    """Where one student showed the mistake: the cell and the case (the message's lines after the first,
+    or the mistake's ``text`` when there are none)."""
     lines = [ln.strip() for ln in cell.message.strip().splitlines()]
-    detail = " ".join(ln for ln in lines[1:] if ln) or (lines[0] if lines else "")
-    return f"{student}, {cell.grade_id}: {detail}"
+    return f"{student}, {cell.grade_id}: {' '.join(ln for ln in lines[1:] if ln) or text}"
 
 
 def class_mistakes(course: Course, assignment: str, rows: list[StudentResult]) -> ClassMistakes:
@@ -102,7 +102,7 @@ def class_mistakes(course: Course, assignment: str, rows: list[StudentResult]) -
                 continue  # a written answer, graded by hand
             fn = _function_of(cell.grade_id, functions)
             key, text = mistake_of(cell.message, fn)
-            m = found.setdefault((fn, key), Mistake(fn, text, example=_example(r.student, cell)))
+            m = found.setdefault((fn, key), Mistake(fn, text, example=_example(r.student, cell, text)))
             if r.student not in m.students:
                 m.students.append(r.student)
     by_function: dict[str, list[Mistake]] = {}
