@@ -8,9 +8,13 @@ in their own nbgrader process, as many at a time as there are cores),
 generates feedback, and prints the grade table with the expected scores beside
 the real ones. Then the instructor's part: a sample student's written answer
 (header ``by_hand: <grade_id>=<points> (rubric ...)``) is graded by hand, as in
-formgrader, and the table is printed again with the total updated. Exits
-non-zero if any step fails, any student is not graded, or any score differs
-from the expected one.
+formgrader, and the table is printed again with the total updated, the
+feedback written again (the gradebook changed) and the class's mistakes at a
+glance (:mod:`.grading.mistakes`). Exits non-zero if any step fails, any
+sample student is not graded or has no up-to-date feedback, or any score
+differs from the expected one. Students of the other assignments share the
+demo's gradebook and are listed as "missing" in each table; they count only
+if they were graded or failed for this assignment.
 
 Usage: ``python -m bn_helpers.demo [--course DIR] [-j N] [ASSIGNMENT ...]``
 """
@@ -18,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
-import re
-
-from .grading import (REPO, GradingError, assignments, autograde, format_table, generate_feedback, grade_by_hand,
-                      make_submission, new_course, read_sample, report, solution_code)
+from .grading import (REPO, GradingError, assignments, autograde, find_mistakes, format_mistakes, format_table,
+                      generate_feedback, grade_by_hand, make_submission, new_course, read_sample, solution_code)
 
 SAMPLES = REPO / "tests" / "sample_class"
 
@@ -56,25 +59,51 @@ def run(course: Path, names: list[str], jobs: int | None = None) -> int:
               f"{time.perf_counter() - start:.0f} s\n")
         table, mismatches = format_table(rows, expected)
         print(table)
-        failures += mismatches + sum(not r.graded for r in rows) + len(no_feedback)
+        failures += mismatches + not_graded(rows, expected) + len(no_feedback)
         if feedback:
             print(f"\nfeedback: {feedback[0].parent.parent.parent}/<student>/{name}/{name}.html")
         if by_hand:
-            failures += _grade_by_hand(course, name, by_hand, expected)
+            failures += _grade_by_hand(course, name, by_hand, expected, jobs)
+        print("\n" + format_mistakes(find_mistakes(course, name)))
     return failures
 
 
-def _grade_by_hand(course: Path, name: str, by_hand: list, expected: dict[str, float]) -> int:
-    """The instructor reads the written answers against the rubric and enters the points (formgrader's form)."""
+def not_graded(rows, expected: dict[str, float]) -> int:
+    """Rows that count as failures: a sample student not graded, or anyone else graded wrongly or failing.
+
+    The demo's one gradebook holds the students of every assignment; for this assignment the others
+    submitted nothing and are rightly "missing".
+    """
+    return sum(not r.graded if r.student in expected else r.status not in ("graded", "missing") for r in rows)
+
+
+def _grade_by_hand(course: Path, name: str, by_hand: list, expected: dict[str, float], jobs: int | None) -> int:
+    """The instructor reads the written answers against the rubric and enters the points (formgrader's form);
+    the feedback of those students is written again, since the gradebook changed."""
     print(f"\n{name}: written answers graded by hand (in class: formgrader, `make instructor`; the rubric is "
           f"shown under each question)")
+    totals = {}
     for student, grade_id, points, why in by_hand:
-        total, top = grade_by_hand(course, name, student, grade_id, points)
+        totals[student] = grade_by_hand(course, name, student, grade_id, points)[0]
         expected[student] += points
-        print(f"  {student}: {grade_id} {points:g} points {why}".rstrip() + f" -> total {total:g} of {top:g}")
-    table, mismatches = format_table(report(course, name), expected)
-    print("\n" + table)
-    return mismatches
+        print(f"  {student}: {grade_id} {points:g} points {why}".rstrip() + f" -> total {totals[student]:g}")
+    rows, files, no_feedback = generate_feedback(course, name, jobs=jobs)
+    table, mismatches = format_table(rows, expected)
+    print("\n" + table + "\n")
+    wrong = 0
+    for student, total in totals.items():  # the feedback was written again: it shows the new total
+        html = next((p for p in files if p.parent.parent.name == student), None)
+        shown = feedback_total(html)
+        wrong += shown != total
+        print(f"feedback of {student}: Score {shown if shown is not None else 'missing'}"
+              + ("" if shown == total else f"   ! the gradebook says {total:g}"))
+    return mismatches + not_graded(rows, expected) + len(no_feedback) + wrong
+
+
+def feedback_total(html: Path | None) -> float | None:
+    """The submission's score in nbgrader's feedback HTML (its first "Score: x / y"), or None."""
+    m = re.search(r"Score: ([\d.]+) / ", html.read_text()) if html is not None and html.exists() else None
+    return float(m[1]) if m else None
 
 
 def main(argv: list[str] | None = None) -> int:

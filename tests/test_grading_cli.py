@@ -432,9 +432,16 @@ def test_the_instructor_section_from_a_fresh_clone(tmp_path):
     assert late_rows["late_a_day"].split()[4:7] == ["1d", _g(0.1 * FULL), _g(0.9 * FULL)], report.stdout
     wrong = FULL - sum(TESTS[g] for g in MISTAKE_CELLS)
     assert late_rows["late_a_day_wrong"].split()[2:7] == [_g(wrong), _g(MAX), "1d", _g(0.1 * wrong), _g(0.9 * wrong)] and late_rows["correct"].split()[4:7] == ["-", "0", "20"]
-    export = _tool(clone, "export")
-    assert export.returncode == 1 and (clone / ".grading" / "grades.csv").exists()
-    out = {r["student_id"]: r for r in csv.DictReader((clone / ".grading" / "grades.csv").open())}
+    export = _tool(clone, "export")  # the wide file an LMS imports: a row per student, a column per assignment
+    assert export.returncode == 1 and "2 grade(s) left blank" in export.stdout, export.stdout
+    wide = {r["SIS Login ID"]: r for r in csv.DictReader((clone / ".grading" / "grades.csv").open())}
+    assert set(wide) == students and list(next(iter(wide.values())))[-2:] == [A, "Total"]
+    assert (wide["late_a_day"][A], wide["late_a_day"]["Total"]) == (_g(0.9 * FULL), _g(0.9 * FULL))
+    assert (wide["not_a_notebook"][A], wide["never_submitted"][A]) == ("", "0")
+    assert wide["correct"]["Student"] == "Correct, Carla" and wide["correct"]["Email address"] == "carla@example.org"
+    export = _tool(clone, "export", "--long")
+    assert export.returncode == 1 and (clone / ".grading" / "grades-long.csv").exists()
+    out = {r["student_id"]: r for r in csv.DictReader((clone / ".grading" / "grades-long.csv").open())}
     assert set(out) == students
     assert (out["late_a_day"]["status"], out["late_a_day"]["raw_score"], out["late_a_day"]["late_penalty"],
             out["late_a_day"]["score"], out["late_a_day"]["days_late"]) == (
@@ -444,7 +451,14 @@ def test_the_instructor_section_from_a_fresh_clone(tmp_path):
     assert out["not_a_notebook"]["status"] == "ungradeable" and out["not_a_notebook"]["score"] == ""
     assert out["never_submitted"]["status"] == "missing" and out["never_submitted"]["score"] == "0"
     assert out["never_submitted"]["last_name"] == "Absent" and out["correct"]["email"] == "carla@example.org"
-    assert subprocess.run(["git", "check-ignore", "-q", ".grading/grades.csv"], cwd=ROOT).returncode == 0
+    for name in ("grades.csv", "grades-long.csv"):
+        assert subprocess.run(["git", "check-ignore", "-q", f".grading/{name}"], cwd=ROOT).returncode == 0
+
+    # The class's mistakes: late_a_day_wrong's N-1, counted once per function however many cells showed it.
+    found = _tool(clone, "mistakes", A)
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert "batch_variance: 1 of " in found.stdout and "1 student   You divided by N-1" in found.stdout, found.stdout
+    assert "e.g. late_a_day_wrong, test_batch_variance" in found.stdout
 
     # Resubmissions by content: a changed notebook is graded again, an unchanged one is not.
     state = clone / ".grading" / "state" / A

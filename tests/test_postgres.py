@@ -146,8 +146,14 @@ def test_the_postgresql_path_with_two_assignments_graded_at_once(postgres_url, t
 
     feedback = _ok(_tool(course, postgres_url, "feedback", ASSIGNMENTS[0]))
     assert "NO FEEDBACK" not in feedback
-    _ok(_tool(course, postgres_url, "export"))
-    exported = {(r["assignment"], r["student_id"]): r for r in csv.DictReader((course / ".grading" / "grades.csv").open())}
+    _ok(_tool(course, postgres_url, "export"))  # the wide file: a row per student, a column per assignment
+    wide = {r["SIS Login ID"]: r for r in csv.DictReader((course / ".grading" / "grades.csv").open())}
+    assert set(wide) == everyone
+    for (a, student), score in expected.items():
+        assert float(wide[student][a]) == score, wide[student]
+    _ok(_tool(course, postgres_url, "export", "--long"))
+    exported = {(r["assignment"], r["student_id"]): r
+                for r in csv.DictReader((course / ".grading" / "grades-long.csv").open())}
     assert set(exported) == {(a, s) for a in ASSIGNMENTS for s in everyone}
     for key, r in exported.items():
         if key in expected:

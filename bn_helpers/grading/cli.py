@@ -6,16 +6,19 @@
     python -m bn_helpers.grading autograde 02_forward [--student S ...] [--force] [-j N]
     python -m bn_helpers.grading feedback 02_forward [--student S ...] [--force]
     python -m bn_helpers.grading report 02_forward
-    python -m bn_helpers.grading export [02_forward ...] [--to FILE]     # .grading/grades.csv
+    python -m bn_helpers.grading mistakes [02_forward ...]               # the class's named mistakes
+    python -m bn_helpers.grading export [02_forward ...] [--to FILE] [--long]   # .grading/grades.csv
     python -m bn_helpers.grading db upgrade                              # also on an empty database
 
-Every step but ``generate_assignment`` and ``db`` prints the grade table: a
-row for every student, with status, score, late penalty, final score and what
-went wrong. Exit code: 0 when every submission is graded (and, for
-``feedback``, has its feedback); 1 when any submission is not, each one named
-below the table; 2 when the step could not run at all (no gradebook, a bad
-configuration). A student who submitted nothing is listed, and does not change
-the exit code.
+Every step but ``generate_assignment``, ``mistakes`` and ``db`` prints the
+grade table: a row for every student, with status, score, late penalty, final
+score and what went wrong, and below it how many written answers await hand
+grading. Exit code: 0 when every submission is graded (and, for ``feedback``,
+has feedback written from the gradebook as it is now); 1 when any submission
+is not, each one named below the table; 2 when the step could not run at all
+(no gradebook, a bad configuration). A student who submitted nothing is
+listed, and does not change the exit code; neither do answers awaiting hand
+grading (the table counts them; the export leaves their grade blank).
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ import os
 import sys
 from pathlib import Path
 
-from .course import REPO, Course, GradingError
+from .course import REPO, Course
+from .errors import GradingError
 
 __all__ = ["main"]
 
@@ -73,9 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     q = sub.add_parser("report", help="print the grade table")
     q.add_argument("assignment")
 
-    q = sub.add_parser("export", help="write the grades CSV for an LMS (default .grading/grades.csv)")
+    q = sub.add_parser("mistakes", help="per graded function, how many students made each named mistake, "
+                                        "and the written answers still waiting for a grader")
+    q.add_argument("assignments", nargs="*", help="default: every assignment in the gradebook")
+
+    q = sub.add_parser("export", help="write the grades CSV for an LMS (default .grading/grades.csv): one row per "
+                                      "student, a column per assignment and the total")
     q.add_argument("assignments", nargs="*", help="default: every assignment in the gradebook")
     q.add_argument("--to", type=Path, default=None, help="the CSV file to write")
+    q.add_argument("--long", action="store_true", help="one row per student and assignment, with status, raw "
+                   "score, late penalty and reasons (default file .grading/grades-long.csv)")
 
     q = sub.add_parser("db", help="the gradebook database")
     q.add_argument("action", choices=["upgrade"],
@@ -87,8 +98,10 @@ def _split(values: list[str]) -> list[str]:
     return [s for v in values for s in v.split(",") if s]
 
 
-def _table(rows, out=sys.stdout) -> int:
+def _table(rows, out=None) -> int:
     from .results import GRADED, MISSING, format_table
+
+    out = out or sys.stdout  # not a default argument: the stream of the moment (tests swap it)
 
     by_assignment: dict[str, list] = {}
     for r in rows:
@@ -129,16 +142,27 @@ def main(argv: list[str] | None = None) -> int:
             print(f"feedback: {len(files)} files under {os.path.relpath(where, Path.cwd())}/<student>/"
                   f"{args.assignment}/")
             if failed:
-                print(f"NO FEEDBACK written for: {', '.join(failed)} (logs under "
+                print(f"NO FEEDBACK (or none as the gradebook is now) for: {', '.join(failed)} (logs under "
                       f"{course.logs(args.assignment).relative_to(course.root)}/)")
                 code = 1
             return code
         if args.step == "report":
             return _table(pipeline.report(course, args.assignment))
+        if args.step == "mistakes":
+            from .mistakes import format_mistakes
+
+            for name in args.assignments or pipeline.gradebook_assignments(course):
+                print(format_mistakes(pipeline.find_mistakes(course, name)) + "\n")
+            return 0
         if args.step == "export":
-            path, rows = pipeline.export(course, args.assignments or None, args.to)
+            path, rows, blanks = pipeline.export(course, args.assignments or None, args.to, long=args.long)
             code = _table(rows)
-            print(f"exported {len(rows)} rows to {path}")
+            students = len({r.student for r in rows})
+            print(f"\nexported {len(rows) if args.long else students} rows "
+                  f"({students} students, {len({r.assignment for r in rows})} assignments) to {path}")
+            if blanks:
+                print(f"{len(blanks)} grade(s) left blank, not a number (a blank is 'no grade' to the LMS): "
+                      + ", ".join(f"{s}/{a} ({why})" for s, a, why in blanks))
             return code
     except GradingError as exc:
         print(f"grading: {exc}", file=sys.stderr)

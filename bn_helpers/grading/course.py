@@ -10,25 +10,22 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 
+from .errors import GradingError
+
 __all__ = [
-    "REPO", "GRADING", "GradingError", "Course", "assignments", "new_course", "solution_code",
+    "REPO", "GRADING", "GradingError", "Course", "assignments", "solution_code",
     "read_sample", "make_submission", "folder_hash",
 ]
 
 #: The repository root (the folder holding ``nbgrader_config.py``).
 REPO = Path(__file__).resolve().parent.parent.parent
 GRADING = ".grading"
-
-
-class GradingError(RuntimeError):
-    """A step of the pipeline failed; the message says which and why."""
 
 
 def assignments(root: Path = REPO) -> list[str]:
@@ -147,37 +144,27 @@ class Course:
         tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
         os.replace(tmp, path)
 
+    def feedback_state_file(self, assignment: str, student: str) -> Path:
+        """What the gradebook said when this student's feedback was written (outside the feedback folder,
+        which is released to students)."""
+        return self.root / GRADING / "state" / assignment / "feedback" / f"{student}.json"
+
+    def read_feedback_view(self, assignment: str, student: str) -> str | None:
+        """The gradebook's view (:func:`.results.gradebook_view`) the student's feedback was written from."""
+        try:
+            return json.loads(self.feedback_state_file(assignment, student).read_text()).get("gradebook")
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def write_feedback_view(self, assignment: str, student: str, view: str) -> None:
+        path = self.feedback_state_file(assignment, student)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"gradebook": view, "written_at": now_iso()}))
+        os.replace(tmp, path)
+
     def source_hash(self, assignment: str) -> str | None:
         return folder_hash(self.source(assignment))
-
-
-def new_course(dest: Path, root: Path = REPO, names: list[str] | None = None) -> Path:
-    """Make a fresh course folder at ``dest`` from ``root``'s solutions and config.
-
-    Copies ``nbgrader_config.py`` and ``solutions/``, then runs
-    ``nbgrader generate_assignment`` for each assignment, which fills the
-    gradebook and writes ``notebooks/`` (the release).
-
-    Raises
-    ------
-    GradingError
-        If ``dest`` already holds a course (nothing is overwritten), or if
-        nbgrader fails.
-    """
-    from .pipeline import generate_assignment
-
-    dest = Path(dest)
-    if (dest / "nbgrader_config.py").exists() or (dest / GRADING).exists():
-        raise GradingError(f"{dest} already holds a course; refusing to overwrite it")
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(Path(root) / "nbgrader_config.py", dest / "nbgrader_config.py")
-    names = names or assignments(root)
-    for name in names:
-        shutil.copytree(Path(root) / "solutions" / name, dest / "solutions" / name)
-    (dest / GRADING).mkdir()
-    for name in names:
-        generate_assignment(dest, name)
-    return dest
 
 
 _SOLUTION_MARK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from .errors import GradingError
+
 __all__ = ["install_busy_timeout", "check_driver", "ensure_schema", "upgrade", "open_gradebook", "BUSY_TIMEOUT_MS"]
 
 BUSY_TIMEOUT_MS = 60_000
@@ -53,7 +55,6 @@ def check_driver(url: str) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-    from .course import GradingError
 
     try:
         parsed = make_url(url)
@@ -104,7 +105,6 @@ def ensure_schema(url: str, course_id: str = "default_course") -> bool:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .course import GradingError
 
     check_driver(url)
     install_busy_timeout()

@@ -17,12 +17,13 @@ from pathlib import Path
 import nbformat
 
 from . import runner
-from .course import Course, GradingError, folder_hash, now_iso
+from .course import GRADING, REPO, Course, assignments, folder_hash, now_iso
 from .db import ensure_schema, open_gradebook
+from .errors import GradingError
 from .results import GRADED, StudentResult, gather
 
-__all__ = ["generate_assignment", "autograde", "generate_feedback", "report", "export", "apply_late_policy",
-           "precheck"]
+__all__ = ["generate_assignment", "new_course", "autograde", "generate_feedback", "grade_by_hand", "report", "export",
+           "find_mistakes", "gradebook_assignments", "apply_late_policy", "precheck"]
 
 #: A student's grading process running longer than this (seconds) is stopped and reported.
 DEFAULT_TIMEOUT = 1800.0
@@ -85,6 +86,33 @@ def generate_assignment(course, assignment: str, no_db: bool = False) -> list[Pa
                 shutil.copy2(path, target)
                 changed.append(target)
     return changed
+
+
+def new_course(dest: Path, root: Path = REPO, names: list[str] | None = None) -> Path:
+    """Make a fresh course folder at ``dest`` from ``root``'s solutions and config.
+
+    Copies ``nbgrader_config.py`` and ``solutions/``, then runs
+    ``nbgrader generate_assignment`` for each assignment, which fills the
+    gradebook and writes ``notebooks/`` (the release).
+
+    Raises
+    ------
+    GradingError
+        If ``dest`` already holds a course (nothing is overwritten), or if
+        nbgrader fails.
+    """
+    dest = Path(dest)
+    if (dest / "nbgrader_config.py").exists() or (dest / GRADING).exists():
+        raise GradingError(f"{dest} already holds a course; refusing to overwrite it")
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(Path(root) / "nbgrader_config.py", dest / "nbgrader_config.py")
+    names = names or assignments(root)
+    for name in names:
+        shutil.copytree(Path(root) / "solutions" / name, dest / "solutions" / name)
+    (dest / GRADING).mkdir()
+    for name in names:
+        generate_assignment(dest, name)
+    return dest
 
 
 def _readable_notebook(path: Path) -> str | None:
@@ -304,9 +332,12 @@ def generate_feedback(course, assignment: str, students: list[str] | None = None
                       jobs: int | None = None, progress: bool = False) -> tuple[list[StudentResult], list[Path], list[str]]:
     """Write the HTML feedback of every graded student (``nbgrader generate_feedback``, one process each).
 
-    Feedback older than the student's grading is written again; with ``force``,
-    all of it. Returns the rows, the feedback files of graded students, and the
-    graded students whose feedback could not be written.
+    A student's feedback is written again whenever the gradebook's view of the
+    submission changed since it was written (:func:`.results.gradebook_view`:
+    a hand grade entered in formgrader or by :func:`grade_by_hand`, a late
+    penalty, a regrade), not by file dates; with ``force``, all of it. Returns
+    the rows, the feedback files of graded students, and the graded students
+    whose feedback could not be written.
     """
     c = _course(course)
     apply_late_policy(c, assignment)
@@ -314,27 +345,28 @@ def generate_feedback(course, assignment: str, students: list[str] | None = None
     chosen = [r for r in rows if r.status == GRADED and (not students or r.student in students)]
     names = c.notebook_names(assignment)
 
-    def html(student: str, name: str) -> Path:
-        return c.feedback(student, assignment) / f"{name}.html"
+    def mine(student: str) -> list[Path]:
+        auto = c.autograded(student, assignment)
+        return [c.feedback(student, assignment) / f"{n}.html" for n in names if (auto / f"{n}.ipynb").exists()]
 
     def stale(r: StudentResult) -> bool:
-        auto = c.autograded(r.student, assignment)
-        for name in names:
-            source = auto / f"{name}.ipynb"
-            if source.exists() and (not html(r.student, name).exists()
-                                    or html(r.student, name).stat().st_mtime < source.stat().st_mtime):
-                return True
-        return False
+        return not all(p.exists() for p in mine(r.student)) or c.read_feedback_view(assignment, r.student) != r.view
 
     todo = [r.student for r in chosen if force or stale(r)]
-    runner.run_students(c.root, "generate_feedback", assignment, todo, jobs=jobs or runner.default_jobs(),
-                        log_dir=c.logs(assignment), force=True, progress=progress)
+    outcomes = runner.run_students(c.root, "generate_feedback", assignment, todo, jobs=jobs or runner.default_jobs(),
+                                   log_dir=c.logs(assignment), force=True, progress=progress)
+    views = {r.student: r.view for r in chosen}
+    for student in todo:
+        if outcomes[student].ok and mine(student) and all(p.exists() for p in mine(student)):
+            c.write_feedback_view(assignment, student, views[student])
+    rows = gather(c, assignment)  # the table says which feedback is still out of date (a failed student)
     files, failed = [], []
-    for r in chosen:
-        auto = c.autograded(r.student, assignment)
-        mine = [html(r.student, n) for n in names if (auto / f"{n}.ipynb").exists()]
-        if mine and all(p.exists() for p in mine):
-            files += mine
+    for r in rows:
+        if r.status != GRADED or (students and r.student not in students):
+            continue
+        written = mine(r.student)
+        if written and all(p.exists() for p in written) and c.read_feedback_view(assignment, r.student) == r.view:
+            files += written
         else:
             failed.append(r.student)
     return rows, files, failed
@@ -397,21 +429,43 @@ def report(course, assignment: str) -> list[StudentResult]:
     return gather(c, assignment)
 
 
-def export(course, assignments: list[str] | None = None, to: Path | None = None) -> tuple[Path, list[StudentResult]]:
-    """Write the grades CSV (:data:`.results.EXPORT_COLUMNS`) for an LMS: every student of every assignment.
+def gradebook_assignments(course) -> list[str]:
+    """The names of the assignments in the gradebook, sorted."""
+    c = _course(course)
+    with open_gradebook(c.db_url, c.course_id) as gb:
+        return sorted(a.name for a in gb.assignments)
 
-    Default file: ``.grading/grades.csv`` (git-ignored). Returns its path and the rows.
+
+def export(course, assignments: list[str] | None = None, to: Path | None = None, *, long: bool = False
+           ) -> tuple[Path, list[StudentResult], list[tuple[str, str, str]]]:
+    """Write the grades CSV for an LMS: every student of every assignment (default: all in the gradebook).
+
+    The default is the wide file an LMS gradebook imports (:func:`.results.write_wide`: one row per
+    student, a column per assignment and the total; a grade that is not final is a blank cell); ``long``
+    writes one row per student and assignment with every detail (:data:`.results.EXPORT_COLUMNS`).
+    Default file: ``.grading/grades.csv`` (``grades-long.csv`` for the long one; git-ignored). Returns the
+    path, the rows, and the blank cells of the wide file as (student, assignment, status).
     """
-    from .results import write_csv
+    from .results import export_score, export_status, write_csv, write_wide
 
     c = _course(course)
-    if not assignments:
-        with open_gradebook(c.db_url, c.course_id) as gb:
-            assignments = sorted(a.name for a in gb.assignments)
+    assignments = assignments or gradebook_assignments(c)
     rows = []
     for a in assignments:
         rows += report(c, a)
-    path = Path(to) if to else c.root / ".grading" / "grades.csv"
+    path = Path(to) if to else c.root / GRADING / ("grades-long.csv" if long else "grades.csv")
     if not path.is_absolute():
         path = Path.cwd() / path
-    return write_csv(rows, path), rows
+    if long:
+        blanks = [(r.student, r.assignment, export_status(r)) for r in rows if export_score(r) is None]
+        return write_csv(rows, path), rows, blanks
+    path, blanks = write_wide(rows, path, list(assignments))
+    return path, rows, blanks
+
+
+def find_mistakes(course, assignment: str):
+    """The class's named mistakes in ``assignment`` (:func:`.mistakes.class_mistakes`), late policy applied."""
+    from .mistakes import class_mistakes
+
+    c = _course(course)
+    return class_mistakes(c, assignment, report(c, assignment))

@@ -18,10 +18,19 @@ submission folder) gets a row with a *status*:
 The score columns: ``score`` (nbgrader's, before any late penalty), ``penalty``
 (``nbgrader_config.py``'s late policy), ``final`` (score minus penalty, at
 least 0). A row that is not ``graded`` has no score: it is never a silent 0.
+A graded row whose written answers still wait for a grader (formgrader,
+:func:`.pipeline.grade_by_hand`) lists them in :attr:`StudentResult.awaiting`;
+its score is only the autograded part, and the exports leave it blank
+(status ``awaiting_hand_grading``).
+
+Two exports (:func:`write_csv`, :func:`write_wide`): the long one, one row per
+student and assignment with every detail, and the wide one an LMS gradebook
+imports, one row per student and one column per assignment.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -31,13 +40,18 @@ from typing import NamedTuple
 
 import nbformat
 
-from .course import Course, GradingError, folder_hash
+from .course import Course, folder_hash
+from .db import open_gradebook
+from .errors import GradingError
 from .late import describe_lateness
 
-__all__ = ["CellResult", "StudentResult", "gather", "format_table", "write_csv", "summary", "EXPORT_COLUMNS",
-           "read_judge"]
+__all__ = ["CellResult", "StudentResult", "gather", "format_table", "write_csv", "write_wide", "summary",
+           "EXPORT_COLUMNS", "WIDE_ID_COLUMNS", "read_judge", "gradebook_view"]
 
 GRADED, UNGRADEABLE, PENDING, MISSING = "graded", "ungradeable", "pending", "missing"
+#: The export's status of a graded submission whose written answers wait for a grader (never a number).
+AWAITING = "awaiting_hand_grading"
+FEEDBACK_STALE = "feedback out of date (the gradebook changed since it was written): run feedback"
 
 
 class CellResult(NamedTuple):
@@ -71,6 +85,12 @@ class StudentResult:
     first_name: str = ""
     last_name: str = ""
     email: str = ""
+    view: str = ""
+
+    @property
+    def awaiting(self) -> list[str]:
+        """The written answers (grade_ids) of a graded submission still waiting to be graded by hand."""
+        return [c.grade_id for c in self.cells if c.score is None] if self.status == GRADED else []
 
     @property
     def final(self) -> float | None:
@@ -191,6 +211,26 @@ def _cells(course: Course, sub, student: str, assignment: str) -> tuple[list[Cel
     return cells, notes, manual
 
 
+def gradebook_view(sub, autograded: Path) -> str:
+    """A fingerprint of everything a student's feedback shows: the gradebook's scores, comments and late
+    penalty for this submission, and the autograded files (a regrade).
+
+    Two calls give the same text exactly when the feedback written from the first would still be true:
+    a hand grade entered in formgrader or :func:`.pipeline.grade_by_hand`, a changed late policy or a
+    regrade all change it.
+    """
+    record = {"autograded": folder_hash(autograded), "notebooks": []}
+    for nb in sorted(sub.notebooks, key=lambda n: n.name):
+        record["notebooks"].append({
+            "name": nb.name,
+            "penalty": nb.late_submission_penalty,
+            "grades": sorted([g.name, g.auto_score, g.manual_score, g.extra_credit, bool(g.needs_manual_grade)]
+                             for g in nb.grades),
+            "comments": sorted([c.name, c.auto_comment or "", c.manual_comment or ""] for c in nb.comments),
+        })
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def gather(course: Course, assignment: str) -> list[StudentResult]:
     """Every student's row for ``assignment``, sorted by student id (see the module docstring).
 
@@ -200,8 +240,6 @@ def gather(course: Course, assignment: str) -> list[StudentResult]:
         If the assignment is not in the gradebook (run ``generate_assignment``).
     """
     from nbgrader.api import MissingEntry
-
-    from .db import open_gradebook
 
     policy = course.late_policy()
     source_hash = course.source_hash(assignment)
@@ -270,6 +308,10 @@ def gather(course: Course, assignment: str) -> list[StudentResult]:
             row.notes += notes
             row.judge = read_judge(course.autograded(sid, assignment) / "judge.json")
             row.notes += _judge_notes(row.judge)
+            row.view = gradebook_view(sub, course.autograded(sid, assignment))
+            written = [course.feedback(sid, assignment) / f"{n.name}.html" for n in sub.notebooks]
+            if any(p.exists() for p in written) and course.read_feedback_view(assignment, sid) != row.view:
+                row.notes.append(FEEDBACK_STALE)
     return rows
 
 
@@ -322,7 +364,16 @@ def format_table(rows: list[StudentResult], expected: dict[str, float] | None = 
     missing = [r.student for r in rows if r.status == MISSING]
     if missing:
         lines.append("nothing submitted: " + ", ".join(missing))
+    lines.append(awaiting_line(rows))
     return "\n".join(lines), mismatches
+
+
+def awaiting_line(rows: list[StudentResult]) -> str:
+    """``awaiting hand grading: N answers (student: cell, ...)`` for one assignment's rows."""
+    waiting = [(r.student, r.awaiting) for r in rows if r.awaiting]
+    n = sum(len(cells) for _, cells in waiting)
+    return (f"awaiting hand grading: {n} answer{'' if n == 1 else 's'}"
+            + (" (" + "; ".join(f"{s}: {', '.join(c)}" for s, c in waiting) + ")" if waiting else ""))
 
 
 EXPORT_COLUMNS = [
@@ -336,34 +387,115 @@ def _iso(t: datetime | None) -> str:
     return "" if t is None else t.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def export_status(r: StudentResult) -> str:
+    """The status an export gives: ``awaiting_hand_grading`` for a graded row with answers still to grade."""
+    return AWAITING if r.awaiting else r.status
+
+
+def export_score(r: StudentResult) -> float | None:
+    """The number an export gives, or ``None`` (a blank cell): the final score of a submission graded in
+    full; 0 for nothing submitted; never a number for one not graded yet or awaiting hand grading."""
+    status = export_status(r)
+    return r.final if status == GRADED else (0.0 if status == MISSING else None)
+
+
 def export_row(r: StudentResult) -> dict[str, str]:
-    """A row of the CSV export: ``score`` is the final score, blank unless graded (0 when missing)."""
-    final = r.final if r.status == GRADED else (0.0 if r.status == MISSING else None)
+    """A row of the long CSV export: ``score`` is the final score, blank unless graded in full (0 when missing)."""
+    final, status = export_score(r), export_status(r)
+    scored = status == GRADED
+    if status == AWAITING:
+        reason = (f"{len(r.awaiting)} written answer(s) to grade by hand (formgrader): {', '.join(r.awaiting)}; "
+                  f"autograded part {r.score:g} of {r.max_score:g}")
+    elif status == GRADED:
+        reason = "; ".join(f"{c.grade_id}: {summary(c.message, 200)}" for c in r.problems)
+    else:
+        reason = r.reason
     return {
         "assignment": r.assignment, "student_id": r.student, "last_name": r.last_name,
-        "first_name": r.first_name, "email": r.email, "status": r.status,
+        "first_name": r.first_name, "email": r.email, "status": status,
         "score": "" if final is None else f"{final:g}", "max_score": f"{r.max_score:g}",
-        "raw_score": "" if r.status != GRADED else f"{r.score:g}",
-        "late_penalty": "" if r.status != GRADED else f"{r.penalty:g}",
+        "raw_score": f"{r.score:g}" if scored else "",
+        "late_penalty": f"{r.penalty:g}" if scored else "",
         "timestamp": _iso(r.timestamp), "duedate": _iso(r.duedate),
-        "seconds_late": "" if r.status != GRADED else f"{r.seconds_late:.0f}",
-        "days_late": "" if r.status != GRADED else str(r.days_late),
+        "seconds_late": f"{r.seconds_late:.0f}" if r.status == GRADED else "",
+        "days_late": str(r.days_late) if r.status == GRADED else "",
         "needs_manual_grade": "yes" if r.needs_manual_grade else "",
-        "reason": r.reason if r.status != GRADED else "; ".join(
-            f"{c.grade_id}: {summary(c.message, 200)}" for c in r.problems),
+        "reason": reason,
         "notes": "; ".join(r.notes),
     }
 
 
-def write_csv(rows: list[StudentResult], path: Path) -> Path:
-    """Write the export (one row per student and assignment, :data:`EXPORT_COLUMNS`) atomically."""
+def _write_atomically(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=EXPORT_COLUMNS)
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
         writer.writeheader()
-        for r in rows:
-            writer.writerow(export_row(r))
+        writer.writerows(rows)
     tmp.replace(path)
     return path
+
+
+def write_csv(rows: list[StudentResult], path: Path) -> Path:
+    """Write the long export (one row per student and assignment, :data:`EXPORT_COLUMNS`) atomically."""
+    return _write_atomically(path, EXPORT_COLUMNS, [export_row(r) for r in rows])
+
+
+#: The wide export's first columns: Canvas's gradebook CSV identifies a student by its first five columns
+#: (Student, ID, SIS User ID, SIS Login ID, Section); Moodle's CSV grade import maps one chosen column to a
+#: user field ("Map from" Email address "to" useremail, or a login to username).
+WIDE_ID_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Email address"]
+TOTAL_COLUMN = "Total"
+
+
+def wide_table(rows: list[StudentResult], assignments: list[str] | None = None
+               ) -> tuple[list[str], list[dict[str, str]], list[tuple[str, str, str]]]:
+    """The wide export as (header, rows, blanks): one row per student, a column per assignment and the total.
+
+    A cell holds the final score (after the late penalty) of a submission graded in full, 0 for nothing
+    submitted, and is left blank otherwise: not graded yet, ungradeable, or awaiting hand grading. A blank
+    is "no grade" to Canvas and Moodle, never a 0. The total is the sum when every cell of the row is a
+    number, blank otherwise (a partial sum would read as a grade). ``blanks`` lists each blank cell as
+    (student, assignment, status).
+    """
+    assignments = assignments or list(dict.fromkeys(r.assignment for r in rows))
+    people: dict[str, dict[str, StudentResult]] = {}
+    for r in rows:
+        people.setdefault(r.student, {})[r.assignment] = r
+    header = WIDE_ID_COLUMNS + list(assignments) + [TOTAL_COLUMN]
+    out, blanks = [], []
+    for student in sorted(people):
+        mine = people[student]
+        anyone = next(iter(mine.values()))
+        name = ", ".join(p for p in (anyone.last_name, anyone.first_name) if p) or student
+        line = {"Student": name, "ID": "", "SIS User ID": "", "SIS Login ID": student, "Section": "",
+                "Email address": anyone.email}
+        scores = []
+        for a in assignments:
+            r = mine.get(a)
+            score = export_score(r) if r is not None else None
+            if score is None:
+                blanks.append((student, a, export_status(r) if r is not None else "not in the gradebook"))
+            line[a] = "" if score is None else f"{score:g}"
+            scores.append(score)
+        line[TOTAL_COLUMN] = "" if any(x is None for x in scores) else f"{sum(scores):g}"
+        out.append(line)
+    return header, out, blanks
+
+
+def write_wide(rows: list[StudentResult], path: Path, assignments: list[str] | None = None
+               ) -> tuple[Path, list[tuple[str, str, str]]]:
+    """Write the wide export (:func:`wide_table`) atomically, UTF-8; returns the path and the blank cells.
+
+    References
+    ----------
+    Canvas, "How do I import grades in the Gradebook?" (community.canvaslms.com, Instructor Guide): the
+    CSV's columns Student, ID, SIS User ID, SIS Login ID and Section identify the student, each further
+    column is an assignment, matched by name (an unknown name becomes a new assignment: delete the Total
+    column before importing). Moodle, "Grade import" (docs.moodle.org/en/Grade_import): CSV grade
+    import maps one column to a user field (e.g. Email address to useremail) and each grade column to a
+    grade item; unmapped columns are ignored.
+    """
+    header, lines, blanks = wide_table(rows, assignments)
+    return _write_atomically(path, header, lines), blanks
