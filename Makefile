@@ -70,7 +70,7 @@ hub: | $(BIN)/python
 	@test -f deploy/roster.json || test -n "$$BN_ROSTER" || { \
 		echo "no course list: copy deploy/roster.example.json to deploy/roster.json and edit it"; exit 1; }
 	@$(BIN)/python deploy/check_venv.py
-	@$(MAKE) --no-print-directory $(HUB_STAMP)
+	@$(MAKE) --no-print-directory --silent $(HUB_STAMP)
 	mkdir -p $(HUB_STATE) && cd $(HUB_STATE) && $(CURDIR)/$(BIN)/jupyterhub -f $(CURDIR)/deploy/jupyterhub_config.py
 
 ## make instructor: JupyterLab on the whole course with formgrader and Create Assignment
