@@ -62,12 +62,15 @@ book: $(BOOK_STAMP)
 	@$(BIN)/python book/build.py --out $(BOOK_OUT) --edition $(EDITION)
 
 ## make hub: the course's JupyterHub on this machine (as root; see deploy/README.md)
-hub: $(HUB_STAMP)
+##          Checks the proxy, the course list and that every user can run .venv before the few
+##          minutes of installing the hub extra (deploy/check_venv.py needs only the standard library).
+hub: | $(BIN)/python
 	@command -v configurable-http-proxy >/dev/null || { \
 		echo "configurable-http-proxy is missing: npm install -g configurable-http-proxy"; exit 1; }
 	@test -f deploy/roster.json || test -n "$$BN_ROSTER" || { \
 		echo "no course list: copy deploy/roster.example.json to deploy/roster.json and edit it"; exit 1; }
 	@$(BIN)/python deploy/check_venv.py
+	@$(MAKE) --no-print-directory --silent $(HUB_STAMP)
 	mkdir -p $(HUB_STATE) && cd $(HUB_STATE) && $(CURDIR)/$(BIN)/jupyterhub -f $(CURDIR)/deploy/jupyterhub_config.py
 
 ## make instructor: JupyterLab on the whole course with formgrader and Create Assignment

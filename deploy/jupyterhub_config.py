@@ -73,13 +73,21 @@ def server_token_scopes(spawner):
     return ["users:activity!user", "read:users:name!user", "read:users:groups!user"]
 
 
+# The course's environment (this Python's, e.g. the course .venv) serves every user.
+VENV_BIN = Path(sys.executable).parent
+# A user's PATH: the course's environment first, so that `python`, `nbgrader` and `jupyter` in a
+# JupyterLab terminal are the course's; then the system's, not the hub's own (root's: pyenv, cargo).
+USER_PATH = os.pathsep.join([str(VENV_BIN), "/usr/local/bin", "/usr/bin", "/bin"])
+
+
 def pre_spawn_hook(spawner):
-    """The course view of each user: student or instructor Jupyter config, and the exchange."""
+    """The course view of each user: student or instructor Jupyter config, the exchange, the course's PATH."""
     name = spawner.user.name
     role = "instructor" if name in instructor_of else "student"
     spawner.environment.update({
         "JUPYTER_CONFIG_PATH": os.pathsep.join([str(HERE / "jupyter" / role), str(HERE / "jupyter" / "common")]),
         "BN_EXCHANGE": EXCHANGE,
+        "PATH": USER_PATH,
     })
     if role == "instructor":
         spawner.environment["BN_COURSE_ID"] = instructor_of[name]
@@ -87,8 +95,7 @@ def pre_spawn_hook(spawner):
 
 c.Spawner.server_token_scopes = server_token_scopes
 c.Spawner.pre_spawn_hook = pre_spawn_hook
-# The course's environment (this Python's, e.g. the course .venv) serves every user.
-c.Spawner.cmd = [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+c.Spawner.cmd = [str(VENV_BIN / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 300   # a loaded classroom machine starts JupyterLab slowly
 c.Spawner.http_timeout = 300

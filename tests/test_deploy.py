@@ -1,7 +1,13 @@
 """deploy/: what `make hub` checks before it starts the classroom's hub."""
+import json
+import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from conftest import ROOT
 
@@ -51,3 +57,76 @@ def test_the_hub_recipe_uses_the_safe_commands():
     assert "python -m bn_helpers.grading generate_assignment" in text
     assert "(`nbgrader generate_assignment" not in text
     assert "deploy/check_venv.py" in (ROOT / "Makefile").read_text()
+
+
+def test_make_hub_checks_the_environment_before_installing_into_it(tmp_path):
+    """A venv made from a Python under /root is refused in seconds, not after minutes of pip (make's dry run)."""
+    done = subprocess.run(["make", "-n", "hub", f"VENV={tmp_path / 'venv'}"], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    lines = done.stdout.splitlines()
+    check = next(i for i, line in enumerate(lines) if "deploy/check_venv.py" in line)
+    install = next(i for i, line in enumerate(lines) if "pip install" in line and "[hub]" in line)
+    assert check < install, done.stdout
+    assert lines[-1].endswith("/jupyterhub -f " + str(ROOT / "deploy" / "jupyterhub_config.py")), done.stdout
+
+
+def _run_config(path: Path):
+    """A traitlets config file as Jupyter loads it (get_config provided): the Config it fills."""
+    from traitlets.config import Config
+
+    config = Config()
+    runpy.run_path(str(path), init_globals={"get_config": lambda: config})
+    return config
+
+
+def test_every_server_has_the_course_environment_first_on_its_path(tmp_path, monkeypatch):
+    """The spawner's PATH: the course's .venv/bin, then the system's, never the hub's (root's pyenv, cargo)."""
+    roster = {"admins": ["ana"], "courses": {"batchnorm": {"instructors": ["ana"], "students": ["alice"]}}}
+    (tmp_path / "roster.json").write_text(json.dumps(roster))
+    monkeypatch.setenv("BN_ROSTER", str(tmp_path / "roster.json"))
+    monkeypatch.setenv("BN_EXCHANGE", str(tmp_path / "exchange"))
+    monkeypatch.setenv("PATH", "/root/.pyenv/shims:" + os.environ["PATH"])
+    c = _run_config(ROOT / "deploy" / "jupyterhub_config.py")
+    venv_bin = str(Path(sys.executable).parent)
+    assert c.Spawner.cmd == [f"{venv_bin}/jupyterhub-singleuser"]
+    for name, role in [("alice", "student"), ("ana", "instructor")]:
+        spawner = SimpleNamespace(user=SimpleNamespace(name=name), environment={})
+        c.Spawner.pre_spawn_hook(spawner)
+        assert spawner.environment["PATH"].split(os.pathsep) == [venv_bin, "/usr/local/bin", "/usr/bin", "/bin"]
+        assert spawner.environment["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(ROOT / "deploy" / "jupyter" / role)
+
+
+def test_a_terminal_keeps_the_course_environment_on_its_path(tmp_path, monkeypatch):
+    """A JupyterLab terminal on the hub is not a login shell: Debian's /etc/profile would reset PATH.
+
+    The shell command is the one jupyter_server_terminals builds from the students' and instructors'
+    common server config; it runs `command -v python` with the PATH the hub gives every server.
+    """
+    pytest.importorskip("jupyter_server_terminals")
+    from jupyter_server.serverapp import ServerApp
+    from jupyter_server_terminals.app import TerminalsExtensionApp
+
+    if not Path("/bin/bash").exists():
+        pytest.skip("no /bin/bash")
+    monkeypatch.setenv("SHELL", "/bin/bash")
+
+    def shell_command(config):
+        app = TerminalsExtensionApp()
+        app.serverapp = ServerApp(config=config)
+        app.initialize_configurables()
+        return app.terminal_manager.shell_command
+
+    venv_bin = Path(sys.executable).parent
+    env = {"PATH": f"{venv_bin}:/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+
+    def python_in(shell):
+        return subprocess.run([*shell, "-c", "command -v python"], env=env, capture_output=True, text=True).stdout.strip()
+
+    ours = shell_command(_run_config(ROOT / "deploy" / "jupyter" / "common" / "jupyter_server_config.py"))
+    assert "-l" not in ours and "--login" not in ours
+    assert python_in(ours) == str(venv_bin / "python")
+    default = shell_command(None)  # what a server without this config runs: a login shell
+    profile = Path("/etc/profile")
+    if profile.exists() and "PATH=" in profile.read_text() and not sys.stdout.isatty():
+        assert "-l" in default
+        assert python_in(default) != str(venv_bin / "python")  # the failure this config prevents
