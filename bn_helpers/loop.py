@@ -204,7 +204,7 @@ class PluggedNorm:
         n, d = dout.shape
         if self.kind == "backward":
             result = self._invoke(self.fn, dout, self._cache)
-            if not isinstance(result, tuple) or len(result) != 3:
+            if not isinstance(result, (tuple, list)) or len(result) != 3:
                 raise ValueError(f"{self.name} must return (dx, dgamma, dbeta); got {type(result).__name__}")
             dx = self._output(result[0], (n, d))
             self.dgamma, self.dbeta = self._output(result[1], (d,)), self._output(result[2], (d,))

@@ -50,12 +50,23 @@ def plot_loop_curves(ax: Axes, runs: Mapping[str, dict], what: str = "test_acc",
     if what == "test_acc":
         x = next(iter(runs.values()))["eval_step"]
         series = {label: h["test_acc"] for label, h in runs.items()}
-        return plot_seed_bands(ax, x, series, xlabel="training step", ylabel="test accuracy (eval mode)",
-                               title="Test accuracy while training", colors=colors)
-    steps = next(iter(runs.values()))["loss"].shape[1] // window * window
-    x = np.arange(steps).reshape(-1, window).mean(axis=1) + 1
-    series = {label: h["loss"][:, :steps].reshape(len(h["loss"]), -1, window).mean(axis=2) for label, h in runs.items()}
-    ax = plot_seed_bands(ax, x, series, xlabel="training step", ylabel=f"training loss (mean of {window} steps)",
-                         title="Training loss", colors=colors)
-    ax.set_yscale("log")
+        plot_seed_bands(ax, x, series, xlabel="training step", ylabel="test accuracy (eval mode)",
+                        title="Test accuracy while training", colors=colors)
+    else:
+        steps = next(iter(runs.values()))["loss"].shape[1] // window * window
+        x = np.arange(steps).reshape(-1, window).mean(axis=1) + 1
+        series = {label: h["loss"][:, :steps].reshape(len(h["loss"]), -1, window).mean(axis=2)
+                  for label, h in runs.items()}
+        plot_seed_bands(ax, x, series, xlabel="training step", ylabel=f"training loss (mean of {window} steps)",
+                        title="Training loss", colors=colors)
+        ax.set_yscale("log")
+    # the reference drawn wide and every other run dashed on top, so that a run that coincides stays visible
+    for line in ax.get_lines():
+        if line.get_label() == "reference":
+            line.set_linewidth(4)
+            line.set_alpha(0.6)
+        else:
+            line.set_linestyle((0, (4, 2)))
+    title = ax.get_legend().get_title().get_text()
+    ax.legend(fontsize="small", title=title, title_fontsize="small")
     return ax
