@@ -126,7 +126,7 @@ def _run(name: str, make: Callable, forbidden: set[str], hidden: bool, hint: str
         raise AssertionError(f"{msg}. Revisit your {name}: {hint}")
     print(f"{name} in the training loop: {len(seeds)} seeds{'' if hidden else f' ({seeds_text})'} end at "
           f"test accuracy {fmt(acc)} (reference {fmt(acc_ref)}); gradient check passed "
-          f"(largest relative error {max(errors.values()):.0e}); {ours['calls']} calls of your code")
+          f"(largest relative error {max(errors.values()):.0e}); {ours['calls']} calls of your code in training")
 
 
 def batchnorm_backward_compact(fn: Callable, hidden: bool = False) -> None:
