@@ -13,7 +13,9 @@ ASSIGNMENT = "03_backward"
 NAMESPACE = {"np": np, "BatchNormCache": BatchNormCache, "batchnorm_forward": batchnorm_forward}
 
 STAGED = ("test_batchnorm_backward", "test_batchnorm_backward_hidden")
-COMPACT = ("test_batchnorm_backward_compact", "test_batchnorm_backward_compact_hidden")
+#: A wrong compact backward also loses the training run of Section 5.1 (its gradient check fails).
+COMPACT = ("test_batchnorm_backward_compact", "test_batchnorm_backward_compact_hidden",
+           "test_batchnorm_backward_compact_training")
 
 _STAGED = '''
 def batchnorm_backward(dout, cache):
@@ -147,7 +149,7 @@ MISTAKES = {
             "    from bn_helpers import norms\n"
             "    same = BatchNormCache(*(getattr(cache, f) for f in BatchNormCache._fields))\n"
             "    return norms.batchnorm_backward_compact(dout, same)\n")},
-        "reference code", ("test_batchnorm_backward_compact_hidden",)),
+        "reference code", ("test_batchnorm_backward_compact_hidden", "test_batchnorm_backward_compact_training")),
 }
 
 

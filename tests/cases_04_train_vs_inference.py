@@ -278,3 +278,15 @@ DELETE = ("keras_convention", BN_TESTS)
 #: The mistake also graded through real nbgrader (tests/test_grading.py), beside the sample class's;
 #: every mistake is graded through the same checks in tests/test_checks.py, which is what a test cell runs.
 NBGRADER_MISTAKES = ['updates_in_eval']
+
+#: Mistakes that also lose the training run of Section 4.1 (``checks.training.BatchNorm1d``): the training-mode
+#: output differs from the batch's normalization (the gradient check fails), or the running statistics that the
+#: eval-mode accuracy measures are wrong by far, or the layer calls the reference. The other mistakes of the
+#: running statistics (Bessel, momentum conventions) cost less than the margin after 100 steps: the class checks
+#: above catch them.
+_LOSE_TRAINING = ("in_place", "running_stats_of_output", "keras_default_eps", "never_updated",
+                  "training_uses_running_stats", "training_unbiased", "training_sigma_plus_eps",
+                  "eval_ignores_running_mean", "calls_reference")
+for _m in _LOSE_TRAINING:
+    MISTAKES[_m] = (*MISTAKES[_m][:2], (*MISTAKES[_m][2], "test_BatchNorm1d_training"))
+del _m

@@ -222,3 +222,12 @@ DELETE = ("brn_d_sign_flipped", (*_tests(BRN), "test_layernorm_forward"))
 #: The mistake also graded through real nbgrader (tests/test_grading.py), beside the sample class's;
 #: every mistake is graded through the same checks in tests/test_checks.py, which is what a test cell runs.
 NBGRADER_MISTAKES = ["bn_batch_axis_only"]
+
+#: Group-norm mistakes that also lose the training run of Section 2.6 (``checks.training.groupnorm_forward``):
+#: the output differs from the group normalization the reference backward assumes, so the whole-network
+#: gradient check fails. ``gn_channels_only`` coincides with group norm on the network's (N, C, 1, 1) layers.
+_LOSE_TRAINING = ("gn_interleaved_groups", "gn_groups_of_G", "gn_ignores_G", "gn_unbiased", "gn_no_eps",
+                  "gn_positions_only", "gn_no_gamma_beta")
+for _m in _LOSE_TRAINING:
+    MISTAKES[_m] = (*MISTAKES[_m][:2], (*MISTAKES[_m][2], "test_groupnorm_forward_training"))
+del _m

@@ -116,3 +116,10 @@ del _name
 from .. import _hints as _hints_module  # noqa: E402
 
 _hints_module.install()
+
+# Your layer in the training loop (03, 04, 05): checks.training.<name>(fn), failing with its message alone too.
+from . import training  # noqa: E402
+
+for _name in training.__all__:
+    setattr(training, _name, _public(getattr(training, _name)))
+del _name

@@ -14,3 +14,5 @@ from .practice import plot_batch_coupling, plot_layer_histograms, plot_seed_poin
 __all__ += ["plot_layer_histograms", "plot_update_ratios", "plot_batch_coupling", "plot_train_test_gap", "plot_seed_points"]
 from .conv import plot_conv_sweep, plot_generalization  # noqa: E402
 __all__ += ["plot_conv_sweep", "plot_generalization"]
+from .loop import plot_loop_curves  # noqa: E402
+__all__ += ["plot_loop_curves"]

@@ -1,5 +1,5 @@
 # about: correct, written differently: cs231n-style staged graph recomputed from x, var and eps; means in the compact form
-# expected: 20
+# expected: 23
 # %% [batchnorm_backward]
 def batchnorm_backward(dout, cache):
     N = dout.shape[0]

@@ -1,5 +1,5 @@
 # about: rewrote every test cell to `assert True`; her staged backward reads the cache by position, her compact one is right
-# expected: 10
+# expected: 13
 # %% [batchnorm_backward]
 def batchnorm_backward(dout, cache):
     x, x_hat, mean, var, inv_std, gamma, beta, eps = cache

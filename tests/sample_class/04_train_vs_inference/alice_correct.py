@@ -1,3 +1,3 @@
 # about: a correct submission, written like the instructor's solution
-# expected: 20
+# expected: 23
 # base: solution

@@ -1,5 +1,5 @@
 # about: correct, written differently: ddof=1 for the running variance, incremental averages, train(mode)
-# expected: 20
+# expected: 23
 # %% [keras_to_torch_momentum]
 def keras_to_torch_momentum(m):
     torch_momentum = 1 - m

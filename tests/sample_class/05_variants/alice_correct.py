@@ -1,3 +1,3 @@
 # about: a correct submission, written like the instructor's solution
-# expected: 15
+# expected: 18
 # base: solution

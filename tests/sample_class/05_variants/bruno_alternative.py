@@ -1,5 +1,5 @@
 # about: correct, written differently: transposes and flat views, explicit sums, np.minimum/np.maximum
-# expected: 15
+# expected: 18
 # %% [spatial_batchnorm_forward]
 def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
     n, c, h, w = x.shape

@@ -1,5 +1,5 @@
 # about: layer norm over the channel axis only for images, and batch renorm without clipping r and d
-# expected: 9
+# expected: 12
 # %% [spatial_batchnorm_forward]
 def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
     """Batch norm for (N, C, H, W): per channel, over (N, H, W). Returns out, shape of x."""

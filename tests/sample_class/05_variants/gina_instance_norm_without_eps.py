@@ -1,5 +1,5 @@
 # about: instance norm without eps (divides by the std itself), named as such rather than "eps outside the square root"
-# expected: 12
+# expected: 15
 # base: solution
 # %% [instancenorm_forward]
 def instancenorm_forward(x, gamma, beta, eps=1e-5):
