@@ -478,3 +478,35 @@ def test_reference_calls_are_bounded_in_size_time_and_memory(tmp_path, monkeypat
     assert slow.startswith("TimeoutError") and "grader's limit" in slow, slow
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
     assert grown_mb < 300, f"the grader grew by {grown_mb:.0f} MB"
+
+
+def test_a_table_from_another_students_hidden_cases_fails(tmp_path):
+    """As if ada's feedback had shown all her hidden inputs and answers: bob's table of them misses his cases."""
+    import hashlib
+
+    from bn_helpers.checks import _common
+    from bn_helpers.judge import student_salt
+
+    secret = 0xC0FFEE_1234_5678_9ABC_DEF0_0BAD_F00D
+    table = {}
+
+    def key(x):
+        return hashlib.sha256(np.ascontiguousarray(x).tobytes() + str((x.shape, x.dtype)).encode()).hexdigest()
+
+    def spy(x):
+        out = x.astype(np.float64).mean(axis=0).astype(x.dtype)
+        table[key(x)] = out.tolist()
+        return out
+
+    checks.batch_mean(spy)
+    with _common.salted(student_salt(secret, "ada")):
+        checks.batch_mean(spy, hidden=True)
+    source = ("import hashlib\nTABLE = " + repr(table) + "\n"
+              "def batch_mean(x):\n"
+              "    k = hashlib.sha256(np.ascontiguousarray(x).tobytes() + str((x.shape, x.dtype)).encode()).hexdigest()\n"
+              "    return np.array(TABLE[k], dtype=x.dtype) if k in TABLE else np.zeros(x.shape[1], x.dtype)\n")
+    tests = {"test_mean": (VISIBLE, 2.0), "test_mean_hidden": (HIDDEN, 2.0)}
+    for student, hidden_verdict in (("ada", "pass"), ("bob", "fail")):
+        cells = [_solution("batch_mean", source), _test("test_mean", VISIBLE), _test("test_mean_hidden", HIDDEN)]
+        record, _ = judge(tmp_path, cells, tests, salt=student_salt(secret, student))
+        assert verdicts(record) == {"test_mean": "pass", "test_mean_hidden": hidden_verdict}, student
