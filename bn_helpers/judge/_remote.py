@@ -288,13 +288,16 @@ def _bounded(what: str, seconds: float):
     lowered for the call to the current size plus :data:`REFERENCE_MAX_MEMORY`, so a huge allocation raises
     ``MemoryError`` here instead of growing the grader.
     """
-    import resource
     import threading
 
+    try:
+        import resource
+    except ImportError:  # Windows: no RLIMIT_AS; the size bound and the time limit still hold
+        resource = None
     timer = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread() \
         and signal.getitimer(signal.ITIMER_REAL)[0] == 0
     limits, now = None, _address_space()
-    if now > 0:
+    if now > 0 and resource is not None:
         try:
             limits = resource.getrlimit(resource.RLIMIT_AS)
             cap = now + REFERENCE_MAX_MEMORY

@@ -270,6 +270,9 @@ class Server:
         except TypeError as exc:
             enc = self.ch.encoder()
             header = {"notdata": getattr(exc, "typename", None) or _not_data_type(value)}
+        except Exception as exc:  # the result's own code (a __float__ of a float subclass) raised while encoded
+            enc = self.ch.encoder()
+            header = {"exc": wire.exception_record(exc, _student_traceback(exc))}
         if extra:
             header.update({k: (enc.encode(v) if k == "mutated" else v) for k, v in extra.items()})
         self.ch.send(header, enc)

@@ -1,5 +1,5 @@
-# about: batch_mean raises an exception whose message (and class name) carries the input, on float32 inputs (only hidden cases have them), so the feedback would show the salted hidden cases for a table; hidden verdicts show the diagnosis, not the student's text
-# expected: 18
+# about: batch_mean raises an exception whose message (and class name) carries the input, on float32 inputs (only hidden cases have them), so the feedback would show the salted hidden cases for a table; hidden verdicts show the diagnosis, not the student's text (the solution's batchnorm_forward and undo_params call it, and fall with it)
+# expected: 12
 # base: solution
 # %% [batch_mean]
 _Leak = type("CHEAT_" + "INPUT_x", (ValueError,), {})
