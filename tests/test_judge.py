@@ -510,3 +510,13 @@ def test_a_table_from_another_students_hidden_cases_fails(tmp_path):
         cells = [_solution("batch_mean", source), _test("test_mean", VISIBLE), _test("test_mean_hidden", HIDDEN)]
         record, _ = judge(tmp_path, cells, tests, salt=student_salt(secret, student))
         assert verdicts(record) == {"test_mean": "pass", "test_mean_hidden": hidden_verdict}, student
+
+
+def test_a_hidden_verdict_keeps_the_runners_own_words_for_a_reference_class(tmp_path):
+    hidden = ("from bn_helpers import checks\n### BEGIN HIDDEN TESTS\nchecks.BatchNorm1d(BatchNorm1d, hidden=True)\n"
+              "### END HIDDEN TESTS\n")
+    record, by_id = judge(tmp_path, [_solution("BatchNorm1d", "from bn_helpers.nn import BatchNorm1d\n"),
+                                     _test("test_bn_hidden", hidden)], {"test_bn_hidden": (hidden, 9.0)})
+    assert verdicts(record) == {"test_bn_hidden": "fail"} and "reference code" in error_of(by_id["test_bn_hidden"])
+    forged = rebuild_exception({"type": "RuntimeError", "bases": ["RuntimeError"], "str": "x = [1.5, 2.5]"}, hidden=True)
+    assert type(forged) is RuntimeError and "1.5" not in str(forged)

@@ -59,8 +59,7 @@ def forward(module: str, name: str):
 
 def unavailable_class(module: str, name: str) -> type:
     def __init__(self, *args, **kwargs):
-        raise RuntimeError(f"{module}.{name} is bn_helpers' reference code and is not available while your "
-                           "code is graded: write it yourself with NumPy.")
+        raise RuntimeError(wire.unavailable_message(module, name))
 
     return type(name, (), {"__init__": __init__, "__module__": module})
 
