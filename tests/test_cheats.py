@@ -40,6 +40,7 @@ SAMPLES = ROOT / "tests" / "sample_class"
 SECRET = "s3cr3t-GRADER-TOKEN-4f1d2c9e"
 DB_PASSWORD = "hunter2-db-password-7731"
 MARKER = "CHEAT-" + "MARKER"  # never written literally here
+INPUT_MARKER = ("CHEAT-" + "INPUT", "CHEAT_" + "INPUT")  # what a cheat puts around hidden inputs it tries to show
 SHARD_SIZE = 9
 
 
@@ -153,6 +154,8 @@ def test_cheats_score_what_their_code_deserves_and_touch_nothing(tmp_path, assig
         submitted = course / ".grading" / "submitted" / student / assignment / f"{assignment}.ipynb"
         found = leaks(html_path, submitted, assignment, secrets)
         assert not found, f"{student}'s feedback shows {found[:3]}"
+        shown = [m for m in INPUT_MARKER if m in html_path.read_text(errors="replace")]
+        assert not shown, f"{student}'s feedback shows the student's text from a hidden test ({shown})"
         assert not (course / ".grading" / "feedback" / student / assignment / "judge.json").exists()
         judge = (course / ".grading" / "autograded" / student / assignment / "judge.json").read_text()
         assert '"sandboxed": true' in judge

@@ -338,3 +338,185 @@ def test_a_failing_check_shows_its_message_not_its_source():
     frames = traceback.extract_tb(cause.__traceback__)
     assert frames and not any("bn_helpers/checks" in f.filename for f in frames)
     assert any(f.name == "crashes" for f in frames)
+
+
+# --- Results are data, reference use over the whole hidden cell, salt per student, bounded reference calls ---
+
+BN_VISIBLE = "from bn_helpers import checks\nchecks.batchnorm_forward(batchnorm_forward)\n"
+
+
+def test_a_result_that_is_not_data_fails_naming_its_type(tmp_path):
+    lazy = ("class Lazy:\n    def __init__(self, x):\n        self.x = x\n"
+            "    def __array__(self, dtype=None, copy=None):\n        return self.x.mean(axis=0)\n"
+            "    def __float__(self):\n        return float(self.x.mean())\n"
+            "def batch_mean(x):\n    return Lazy(x)\n")
+    record, by_id = judge(tmp_path, [_solution("batch_mean", lazy), _test("test_mean", VISIBLE),
+                                     _test("test_mean_hidden", HIDDEN)],
+                          {"test_mean": (VISIBLE, 2.0), "test_mean_hidden": (HIDDEN, 2.0)})
+    assert verdicts(record) == {"test_mean": "fail", "test_mean_hidden": "fail"}
+    assert "returned a Lazy, which is not data" in error_of(by_id["test_mean"])
+    assert "Lazy" not in error_of(by_id["test_mean_hidden"]) and "not data" in error_of(by_id["test_mean_hidden"])
+    cache = ("class Cache:\n    def __init__(self, **f):\n        self.f = f\n"
+             "    def __getattr__(self, name):\n        return self.f[name]\n"
+             "def batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
+             "    mean, var = x.mean(axis=0), x.var(axis=0)\n    x_hat = (x - mean) / np.sqrt(var + eps)\n"
+             "    return gamma * x_hat + beta, Cache(x=x, x_hat=x_hat, mean=mean, var=var, gamma=gamma, beta=beta, eps=eps)\n")
+    record, by_id = judge(tmp_path, [_solution("batchnorm_forward", cache), _test("test_bn", BN_VISIBLE)],
+                          {"test_bn": (BN_VISIBLE, 3.0)})
+    assert verdicts(record) == {"test_bn": "fail"} and "returned a Cache, which is not data" in error_of(by_id["test_bn"])
+    # a record of fields (a dataclass or SimpleNamespace cache) is data: its fields travel
+    record, by_id = judge(tmp_path, [_solution("batchnorm_forward", cache.replace(
+        "class Cache:\n    def __init__(self, **f):\n        self.f = f\n    def __getattr__(self, name):\n"
+        "        return self.f[name]\n", "from types import SimpleNamespace as Cache\n")), _test("test_bn", BN_VISIBLE)],
+        {"test_bn": (BN_VISIBLE, 3.0)})
+    assert verdicts(record) == {"test_bn": "pass"}, error_of(by_id["test_bn"])
+
+
+def test_reference_calls_count_over_the_whole_hidden_cell_for_every_forwarded_module(tmp_path):
+    tests = {"test_mean_hidden": (HIDDEN, 2.0)}
+    cheats = {
+        # the own-code probe is a small batch: reference everywhere else
+        "by_size": "from bn_helpers import numerics\ndef batch_mean(x):\n"
+                   "    return x.mean(axis=0) if x.shape[0] <= 5 else numerics.batch_mean(x)\n",
+        # remembers the reference's answers by the input's bytes, from the calls before the probe
+        "by_bytes": "from bn_helpers import numerics\nseen = {}\ndef batch_mean(x):\n"
+                    "    k = x.tobytes()\n    if k not in seen:\n        seen[k] = numerics.batch_mean(x)\n"
+                    "    return seen[k]\n",
+        # diagnostics.layer_stats gives per-column means too
+        "diagnostics": "from bn_helpers import diagnostics\ndef batch_mean(x):\n"
+                       "    return np.array([m for m, s in diagnostics.layer_stats(list(x.T))], dtype=x.dtype)\n",
+    }
+    for label, source in cheats.items():
+        record, by_id = judge(tmp_path, [_solution("batch_mean", source), _test("test_mean_hidden", HIDDEN)], tests)
+        assert verdicts(record) == {"test_mean_hidden": "fail"}, label
+        assert "reference code" in error_of(by_id["test_mean_hidden"]), (label, error_of(by_id["test_mean_hidden"]))
+
+
+def test_the_own_code_probe_draws_a_fresh_input_and_checks_its_result():
+    from bn_helpers.checks import _common
+    from bn_helpers import numerics
+
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    fresh = _common.fresh_args("batch_mean", (x, 1e-5))
+    assert fresh[0].dtype == x.dtype and fresh[0].shape == x.shape and not np.array_equal(fresh[0], x)
+    assert np.array_equal(np.sign(fresh[0]), np.sign(x)) and fresh[1] == 1e-5
+    with _common.salted(12345):
+        assert not np.array_equal(_common.fresh_args("batch_mean", (x,))[0], fresh[0])
+    answer = numerics.batch_mean(x)  # an answer remembered for the public probe input
+    _common.own_code(lambda a: a.mean(axis=0), "batch_mean", x, reference=numerics.batch_mean)
+    with pytest.raises(AssertionError, match="fresh input"):
+        _common.own_code(lambda a: answer, "batch_mean", x, reference=numerics.batch_mean)
+
+
+def test_gradcheck_is_forwarded_with_callbacks_and_forbidden_in_hidden_cells(tmp_path):
+    (tmp_path / "work").mkdir()
+    runner = Runner(tmp_path / "work", Sandbox())
+    runner.start()
+    try:
+        reply = runner.run_cell("import numpy as np\nfrom bn_helpers.gradcheck import numerical_gradient, rel_error\n"
+                                "x = np.arange(6.0).reshape(2, 3)\n"
+                                "g = numerical_gradient(lambda a: a ** 2, x, np.ones((2, 3)))\n"
+                                "err = rel_error(g, 2 * x)\n", timeout=30)
+        assert reply["cell_error"] is None
+        assert runner.lookup("err") < 1e-6
+    finally:
+        runner.close()
+    assert "bn_helpers.gradcheck.numerical_gradient" in runner.reference_calls
+
+
+def test_one_students_feedback_says_nothing_about_anothers_hidden_cases(tmp_path):
+    from bn_helpers.checks import _common
+    from bn_helpers.judge import student_salt
+
+    secret = 0x1234_5678_9ABC_DEF0_1234_5678_9ABC_DEF0
+    a, b = student_salt(secret, "ada"), student_salt(secret, "bob")
+    assert a != b and a == student_salt(secret, "ada") and a != student_salt(secret + 1, "ada")
+    draws = {}
+    for who, salt in (("ada", a), ("bob", b)):
+        with _common.salted(salt):
+            draws[who] = [x.tobytes() for x in _common.random_cases(31)]
+    assert not set(draws["ada"]) & set(draws["bob"])
+
+
+def test_hidden_verdicts_show_the_diagnosis_not_the_students_exception_text(tmp_path):
+    leaky = ("class Leak(ValueError):\n    pass\n"
+             "def batch_mean(x):\n    raise Leak('inputs: ' + repr(x.tolist()))\n")
+    tests = {"test_mean": (VISIBLE, 2.0), "test_mean_hidden": (HIDDEN, 2.0)}
+    record, by_id = judge(tmp_path, [_solution("batch_mean", leaky), _test("test_mean", VISIBLE),
+                                     _test("test_mean_hidden", HIDDEN)], tests, salt=99)
+    assert verdicts(record) == {"test_mean": "fail", "test_mean_hidden": "fail"}
+    assert "inputs: [[" in error_of(by_id["test_mean"])  # visible cases are public: the student's own text stays
+    hidden = json.dumps(by_id["test_mean_hidden"].outputs)
+    assert "inputs:" not in hidden and "Leak" not in hidden and "ValueError" in hidden
+    assert "inputs:" not in record["cells"][1]["judge_message"]
+
+
+def test_reference_calls_are_bounded_in_size_time_and_memory(tmp_path, monkeypatch):
+    import resource
+
+    from bn_helpers.judge import _remote
+
+    (tmp_path / "work").mkdir()
+    runner = Runner(tmp_path / "work", Sandbox())
+    runner.start()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        cell = ("import numpy as np\nfrom bn_helpers import numerics, nn\nmessages = []\n"
+                "def attempt(call):\n    try:\n        call()\n        messages.append('no error')\n"
+                "    except Exception as exc:\n        messages.append(f'{type(exc).__name__}: {exc}')\n"
+                "attempt(lambda: numerics.batch_mean(np.zeros((9000, 1000))))\n"  # 72 MB of arguments
+                "attempt(lambda: nn.mlp([8, 14000, 14000]))\n")  # 1.5 GB of weights from a small argument
+        assert runner.run_cell(cell, timeout=60)["cell_error"] is None
+        monkeypatch.setattr(_remote, "REFERENCE_SECONDS", 1e-4)
+        slow = "attempt(lambda: numerics.batchnorm_forward(np.ones((2000, 500)), np.ones(500), np.zeros(500)))\n"
+        assert runner.run_cell(slow, timeout=60)["cell_error"] is None
+        size, memory, slow = runner.lookup("messages")
+    finally:
+        runner.close()
+    assert size.startswith("MemoryError") and "over the grader's limit" in size
+    assert memory.startswith("MemoryError") and "grader's limit" in memory, memory
+    assert slow.startswith("TimeoutError") and "grader's limit" in slow, slow
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
+    assert grown_mb < 300, f"the grader grew by {grown_mb:.0f} MB"
+
+
+def test_a_table_from_another_students_hidden_cases_fails(tmp_path):
+    """As if ada's feedback had shown all her hidden inputs and answers: bob's table of them misses his cases."""
+    import hashlib
+
+    from bn_helpers.checks import _common
+    from bn_helpers.judge import student_salt
+
+    secret = 0xC0FFEE_1234_5678_9ABC_DEF0_0BAD_F00D
+    table = {}
+
+    def key(x):
+        return hashlib.sha256(np.ascontiguousarray(x).tobytes() + str((x.shape, x.dtype)).encode()).hexdigest()
+
+    def spy(x):
+        out = x.astype(np.float64).mean(axis=0).astype(x.dtype)
+        table[key(x)] = out.tolist()
+        return out
+
+    checks.batch_mean(spy)
+    with _common.salted(student_salt(secret, "ada")):
+        checks.batch_mean(spy, hidden=True)
+    source = ("import hashlib\nTABLE = " + repr(table) + "\n"
+              "def batch_mean(x):\n"
+              "    k = hashlib.sha256(np.ascontiguousarray(x).tobytes() + str((x.shape, x.dtype)).encode()).hexdigest()\n"
+              "    return np.array(TABLE[k], dtype=x.dtype) if k in TABLE else np.zeros(x.shape[1], x.dtype)\n")
+    tests = {"test_mean": (VISIBLE, 2.0), "test_mean_hidden": (HIDDEN, 2.0)}
+    for student, hidden_verdict in (("ada", "pass"), ("bob", "fail")):
+        cells = [_solution("batch_mean", source), _test("test_mean", VISIBLE), _test("test_mean_hidden", HIDDEN)]
+        record, _ = judge(tmp_path, cells, tests, salt=student_salt(secret, student))
+        assert verdicts(record) == {"test_mean": "pass", "test_mean_hidden": hidden_verdict}, student
+
+
+def test_a_hidden_verdict_keeps_the_runners_own_words_for_a_reference_class(tmp_path):
+    hidden = ("from bn_helpers import checks\n### BEGIN HIDDEN TESTS\nchecks.BatchNorm1d(BatchNorm1d, hidden=True)\n"
+              "### END HIDDEN TESTS\n")
+    record, by_id = judge(tmp_path, [_solution("BatchNorm1d", "from bn_helpers.nn import BatchNorm1d\n"),
+                                     _test("test_bn_hidden", hidden)], {"test_bn_hidden": (hidden, 9.0)})
+    assert verdicts(record) == {"test_bn_hidden": "fail"} and "reference code" in error_of(by_id["test_bn_hidden"])
+    forged = rebuild_exception({"type": "RuntimeError", "bases": ["RuntimeError"], "str": "x = [1.5, 2.5]"}, hidden=True)
+    assert type(forged) is RuntimeError and "1.5" not in str(forged)

@@ -13,18 +13,20 @@ import os
 import signal
 import sys
 import threading
+import zlib
 from typing import Any, Callable, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import norms, numerics, stats
+from .. import _reference
 
 #: Seconds one call of student code may take before the check gives up.
 TIME_BUDGET = 5.0
 
-#: Files of reference code a graded function must not call.
-REFERENCE_FILES = {os.path.abspath(m.__file__) for m in (numerics, norms, stats)}
+#: Files of reference code a graded function must not call: every module the judge forwards
+#: (:data:`bn_helpers._reference.REFERENCE`: numerics, norms, stats, nn, diagnostics, rmsnorm, gradcheck).
+REFERENCE_FILES = _reference.files()
 
 
 class _OutOfTime(BaseException):
@@ -115,11 +117,33 @@ def unchanged(before: dict[str, NDArray], after: dict[str, NDArray], name: str) 
             )
 
 
+#: Set by the judge while it runs one test cell: every ``files`` set a check watches is added, so the judge can
+#: forbid reference calls over the whole cell, not only inside the window (see :func:`declared_reference`).
+_DECLARED: list[set[str]] | None = None
+
+
+@contextlib.contextmanager
+def declared_reference() -> Iterator[list[set[str]]]:
+    """Within the block, collect the file sets every :func:`watch_reference` of the checks watches."""
+    global _DECLARED
+    old, _DECLARED = _DECLARED, []
+    try:
+        yield _DECLARED
+    finally:
+        _DECLARED = old
+
+
 @contextlib.contextmanager
 def watch_reference(files: set[str] | None = None) -> Iterator[list[str]]:
-    """Record calls into reference code (``files``, default :data:`REFERENCE_FILES`) made while the block runs."""
+    """Record calls into reference code (``files``, default :data:`REFERENCE_FILES`) made while the block runs.
+
+    Under the judge the set is also declared for the whole test cell (:func:`declared_reference`): a call the
+    student's code makes before or after this window, or while the judge reads a returned value, counts too.
+    """
     seen: list[str] = []
     files = REFERENCE_FILES if files is None else files
+    if _DECLARED is not None:
+        _DECLARED.append(set(files))
 
     def profiler(frame, event, arg):
         if event == "call" and os.path.abspath(frame.f_code.co_filename) in files:
@@ -133,14 +157,59 @@ def watch_reference(files: set[str] | None = None) -> Iterator[list[str]]:
         sys.setprofile(old)
 
 
-def own_code(fn: Callable, name: str, *args) -> None:
+def fresh_args(name: str, args: tuple) -> tuple:
+    """``args`` with every float array scaled entrywise by a fresh factor in [0.75, 1.25] (dtype, shape and signs kept).
+
+    The factors come from :func:`hidden_rng` (salted by the judge), so the probe's input is one the student's
+    code has not seen in this test and cannot recompute from the public seeds: an answer cached by input or
+    looked up fails. Scaling by positive factors keeps what a valid input needs (positive variances, zeros).
+    """
+    rng = hidden_rng(zlib.crc32(name.encode()) ^ 0x0C0DE)
+    out = []
+    for a in args:
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            a = (a * rng.uniform(0.75, 1.25, a.shape)).astype(a.dtype)
+        out.append(a)
+    return tuple(out)
+
+
+def _agree(got, expected, rtol: float, atol: float) -> bool:
+    """Whether a result matches the reference's, array by array (tuples and lists compared item by item)."""
+    if isinstance(expected, (tuple, list)):
+        return (isinstance(got, (tuple, list)) and len(got) >= len(expected)
+                and all(_agree(g, e, rtol, atol) for g, e in zip(got, expected)))
+    try:
+        g, e = np.asarray(got), np.asarray(expected)
+    except Exception:
+        return False
+    if g.dtype.kind not in "biuf" or e.dtype.kind not in "biuf" or g.shape != e.shape:
+        return False
+    return bool(np.allclose(g.astype(np.float64), e.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True))
+
+
+def own_code(fn: Callable, name: str, *args, reference: Callable | None = None,
+             pick: Callable | None = None) -> None:
+    """Fail when ``fn`` calls bn_helpers' reference code, probed on a fresh input (:func:`fresh_args`).
+
+    With ``reference`` (the trusted function, same arguments), the probe's result must also agree with it:
+    ``pick(result)`` (default: the result) against ``reference(*fresh)``, at :func:`tolerance` of the first
+    array argument's dtype. Under the judge, every reference call of the whole hidden test cell counts as well.
+    """
+    fresh = fresh_args(name, args)
     with watch_reference() as seen:
-        call(fn, name, *args)
+        got = call(fn, name, *fresh)
     if seen:
         raise AssertionError(
             f"{name} calls bn_helpers' reference code ({', '.join(sorted(set(seen)))}). "
             "The exercise is to write it yourself with NumPy."
         )
+    if reference is not None:
+        expected = reference(*fresh)
+        dtype = next((a.dtype for a in fresh if isinstance(a, np.ndarray) and a.dtype.kind == "f"), np.float64)
+        if not _agree(pick(got) if pick is not None else got, expected, *tolerance(dtype)):
+            raise AssertionError(
+                f"{name} gave a wrong result on a fresh input (the same shapes, new values): does it depend on "
+                "inputs it has seen before?")
 
 
 def diagnose(got: NDArray, x, gamma, beta, eps, mistakes, tol=1e-3) -> str | None:

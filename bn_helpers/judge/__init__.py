@@ -56,6 +56,7 @@ from ._remote import JudgeTimeout, ModuleRef, Runner
 from ._sanitize import SanitizeNotebook
 
 __all__ = ["JudgeTests", "ScrubFeedback", "SanitizeNotebook", "judge_notebook", "trusted_tests", "course_salt",
+           "student_salt",
            "UNSANDBOXED"]
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
@@ -132,10 +133,12 @@ class JudgeTests(NbGraderPreprocessor):
     max_restarts = Int(10, help="Runner restarts (after a timeout or a crash) before the judge gives up.").tag(config=True)
     max_output = Int(20000, help="Characters of check output kept per test cell.").tag(config=True)
     salt_hidden = Bool(True, help=(
-        "Mix a course secret into the seeds of the hidden random cases (bn_helpers.checks._common.hidden_rng "
-        "and random_cases), so that the hidden cases a grade rests on are not the ones anyone can draw with "
-        "checks.<name>(fn, hidden=True) at home (a memorised table of answers fails them). The secret is kept "
-        "in judge-salt beside the autograded folder (created on first use; never in a sandbox or a feedback)."
+        "Mix a course secret and the student's id into the seeds of the hidden random cases "
+        "(bn_helpers.checks._common.hidden_rng and random_cases), so that the hidden cases a grade rests on are "
+        "not the ones anyone can draw with checks.<name>(fn, hidden=True) at home (a memorised table of answers "
+        "fails them) and differ from student to student (one student's feedback says nothing about another's "
+        "cases). The secret is kept in judge-salt beside the autograded folder (created on first use; never in "
+        "a sandbox or a feedback)."
         )).tag(config=True)
 
     def preprocess(self, nb, resources):
@@ -146,7 +149,8 @@ class JudgeTests(NbGraderPreprocessor):
         folder = Path(resources.get("metadata", {}).get("path") or ".")
         options = self._options()
         if self.salt_hidden:
-            options["salt"] = course_salt(folder.resolve().parents[2] if len(folder.resolve().parents) > 2 else folder)
+            secret = course_salt(folder.resolve().parents[2] if len(folder.resolve().parents) > 2 else folder)
+            options["salt"] = student_salt(secret, info["student"])
         record = judge_notebook(nb, tests, folder, sandbox=Sandbox(parent=self), log=self.log, options=options,
                                 who=f"{info['student']}/{info['assignment']}/{info['notebook']}")
         record.update(student=info["student"], assignment=info["assignment"], notebook=info["notebook"])
@@ -190,6 +194,19 @@ def course_salt(folder: Path) -> int:
     except OSError:  # read-only course: a secret for this run only
         pass
     return value
+
+
+def student_salt(secret: int, student: str) -> int:
+    """The seed salt of one student's hidden cases: a keyed hash (BLAKE2b) of the student id under the course secret.
+
+    Without the secret, one student's salt says nothing about another's; with it, regrading a student gives
+    the same cases.
+    """
+    import hashlib
+
+    key = int(secret).to_bytes(max(16, (int(secret).bit_length() + 7) // 8), "big")[-64:]
+    digest = hashlib.blake2b(str(student).encode("utf-8"), key=key, digest_size=16, person=b"bn-hidden-seed").digest()
+    return int.from_bytes(digest, "big")
 
 
 def judge_notebook(nb, tests: dict[str, tuple[str, float]], folder: Path, sandbox: Sandbox, log=None,
@@ -300,11 +317,20 @@ def _judge_cell(runner: Runner, gid: str, source: str, opt: dict) -> tuple[bool,
                     ns[name] = sys.modules[value.name]
                 continue
             ns[name] = value
-        salt = opt.get("salt") if HIDDEN.search(source) else None
+        hidden = bool(HIDDEN.search(source))
+        salt = opt.get("salt") if hidden else None
+        runner.hidden = hidden
+        first_call = len(runner.reference_calls)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings(), \
-                _common.salted(salt):
+                _common.salted(salt), _common.declared_reference() as declared:
             warnings.simplefilter("ignore")
             exec(compile(tree, f"<test {gid}>", "exec"), ns)
+        if hidden:
+            used = _forbidden_calls(runner.reference_calls[first_call:], declared)
+            if used:
+                raise AssertionError(
+                    f"your code called bn_helpers' reference code ({', '.join(used)}) while this hidden test ran. "
+                    "The exercise is to write it yourself with NumPy.")
     except JudgeTimeout:
         failure = TimeoutError(f"the test took longer than {opt['test_timeout']:g} s in all: is there a slow "
                                "loop in your code?")
@@ -313,12 +339,31 @@ def _judge_cell(runner: Runner, gid: str, source: str, opt: dict) -> tuple[bool,
             f"your code did not return within {opt['call_timeout']:g} s")
     finally:
         runner.deadline = None
+        runner.hidden = False
         runner.release()
     text = out.getvalue()[: opt["max_output"]]
     outputs = [_stream(text)] if text else []
     if failure is not None:
         outputs.append(_error_output(failure))
     return failure is None, outputs
+
+
+def _forbidden_calls(calls: list[str], declared: list[set[str]]) -> list[str]:
+    """The forwarded reference functions of ``calls`` that a hidden test cell forbids.
+
+    Every module the runner forwards (:data:`bn_helpers._reference.REFERENCE`) is forbidden, except a module
+    of :data:`~bn_helpers._reference.ALLOWABLE` that every ``watch_reference`` of the cell's checks leaves
+    out (04's ``BatchNorm1d`` may use ``numerics.batchnorm_forward`` from the setup cell).
+    """
+    from .. import _reference
+
+    watched = set().union(*declared) if declared else _reference.files()
+    out = set()
+    for qualified in calls:
+        module = qualified.rpartition(".")[0]
+        if module not in _reference.ALLOWABLE or _reference.module_file(module) in watched:
+            out.add(qualified.removeprefix("bn_helpers."))
+    return sorted(out)
 
 
 # ---------------------------------------------------------------------------

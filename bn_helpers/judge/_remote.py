@@ -16,6 +16,7 @@ changed when the student's code changed them in place, so the checks'
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import os
 import re
@@ -65,10 +66,56 @@ def _builtin_exception(name: str):
     return None
 
 
-def rebuild_exception(record: Any) -> Exception:
-    """An exception that looks like the student's: same type name, built-in bases, message."""
+#: What a hidden test shows instead of the student's exception message (which could carry the hidden inputs).
+HIDDEN_MESSAGE = "(the message of your exception is not shown for hidden tests)"
+
+
+_VIEW_MESSAGES: set[str] = set()
+
+
+def _view_messages() -> set[str]:
+    """The exact messages of the runner's stand-ins for reference classes (``nn.BatchNorm1d(3)`` raises one)."""
+    if not _VIEW_MESSAGES:
+        import inspect
+
+        from .._reference import REFERENCE
+
+        for modname in REFERENCE:
+            for attr, value in vars(importlib.import_module(modname)).items():
+                if inspect.isclass(value) and getattr(value, "__module__", None) in REFERENCE:
+                    _VIEW_MESSAGES.add(wire.unavailable_message(value.__module__, value.__name__))
+    return _VIEW_MESSAGES
+
+
+def _hidden_exception(record: dict) -> Exception:
+    """The built-in type nearest to the student's exception, with a fixed message and no traceback.
+
+    A hidden test's verdict shows the diagnosis, never text the student's code chose: an exception's message,
+    type name and traceback are all the student's to fill (with the salted hidden inputs, for a table).
+    """
+    text = record.get("str")
+    if record.get("type") == "RuntimeError" and isinstance(text, str) and text in _view_messages():
+        return RuntimeError(text)  # the runner's own fixed words for a reference class: nothing of the student's
+    names = [record.get("type")] + (record.get("bases") if isinstance(record.get("bases"), list) else [])
+    for name in names:
+        cls = _builtin_exception(name) if isinstance(name, str) else None
+        if cls is not None and issubclass(cls, Exception):
+            try:
+                return cls(HIDDEN_MESSAGE)
+            except Exception:
+                continue
+    return Exception(HIDDEN_MESSAGE)
+
+
+def rebuild_exception(record: Any, hidden: bool = False) -> Exception:
+    """An exception that looks like the student's: same type name, built-in bases, message.
+
+    ``hidden``: for a hidden test cell, the nearest built-in type and a fixed message instead.
+    """
     if not isinstance(record, dict):
         return RunnerLost("malformed exception from the runner")
+    if hidden:
+        return _hidden_exception(record)
     name = record.get("type") if isinstance(record.get("type"), str) else "Exception"
     name = name if _SAFE_NAME.fullmatch(name) else "Exception"
     text = record.get("str") if isinstance(record.get("str"), str) else ""
@@ -229,6 +276,86 @@ class ModuleRef:
 
 
 # ---------------------------------------------------------------------------
+# Bounds on the reference calls the judge computes for the runner
+# ---------------------------------------------------------------------------
+
+#: Bytes of array arguments one forwarded reference call may carry (checked in the runner too, before sending).
+REFERENCE_MAX_BYTES = wire.MAX_REFERENCE_BYTES
+#: Seconds one forwarded reference call may run here.
+REFERENCE_SECONDS = 10.0
+#: Address space one forwarded reference call may add to the grading process.
+REFERENCE_MAX_MEMORY = 1 * 2**30
+
+
+class _ReferenceTimeout(BaseException):
+    """A forwarded reference call ran past :data:`REFERENCE_SECONDS`."""
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+@contextlib.contextmanager
+def _bounded(what: str, seconds: float):
+    """Run a reference call under a time limit and an address-space limit (where the platform has them).
+
+    The time limit is the process's interval timer when none is running (a check's own time budget, when it
+    runs, fires first and stops the call as it stops slow student code); the memory limit is ``RLIMIT_AS``,
+    lowered for the call to the current size plus :data:`REFERENCE_MAX_MEMORY`, so a huge allocation raises
+    ``MemoryError`` here instead of growing the grader.
+    """
+    import threading
+
+    try:
+        import resource
+    except ImportError:  # Windows: no RLIMIT_AS; the size bound and the time limit still hold
+        resource = None
+    timer = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread() \
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    limits, now = None, _address_space()
+    if now > 0 and resource is not None:
+        try:
+            limits = resource.getrlimit(resource.RLIMIT_AS)
+            cap = now + REFERENCE_MAX_MEMORY
+            if limits[1] == resource.RLIM_INFINITY or cap < limits[1]:
+                resource.setrlimit(resource.RLIMIT_AS, (cap, limits[1]))
+            else:
+                limits = None
+        except (ValueError, OSError):
+            limits = None
+    armed = [timer]
+    old_handler = None
+    if timer:
+        def on_alarm(signum, frame):
+            if armed[0]:
+                armed[0] = False
+                raise _ReferenceTimeout()
+        old_handler = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield
+        armed[0] = False
+    except _ReferenceTimeout:
+        raise TimeoutError(f"{what} ran longer than {seconds:.3g} s, the grader's limit for one call of "
+                           "bn_helpers' reference code") from None
+    except MemoryError:
+        raise MemoryError(f"{what} needed more than {REFERENCE_MAX_MEMORY / 2**30:g} GiB, the grader's limit "
+                          "for one call of bn_helpers' reference code") from None
+    finally:
+        armed[0] = False
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_handler)
+        if limits is not None:
+            resource.setrlimit(resource.RLIMIT_AS, limits)
+
+
+# ---------------------------------------------------------------------------
 # The runner process
 # ---------------------------------------------------------------------------
 
@@ -269,6 +396,10 @@ class Runner:
         self.deadline: float | None = None  # a cell-wide limit on top of each request's own
         self.sandboxed = False
         self.reference_calls: list[str] = []
+        self.hidden = False  # a hidden test cell runs: the student's exception texts are not shown
+        self.classes: set[int] = set()    # handles of the student's classes (looked up by name)
+        self.instances: set[int] = set()  # handles of objects those classes made (BatchNorm1d(3))
+        self.methods: set[int] = set()    # handles of their methods
 
     # -- process ------------------------------------------------------------
 
@@ -295,7 +426,7 @@ class Runner:
         os.set_blocking(self.proc.stdin.fileno(), False)
         self.reader = wire.Reader(self.proc.stdout.fileno(), max_bytes=self.max_bytes)
         self.generation += 1
-        self.proxies = {}
+        self._forget()
         try:
             header, _ = self.reader.read(time.monotonic() + self.startup_timeout)
         except wire.WireError as exc:
@@ -341,7 +472,11 @@ class Runner:
             self.log.close()
             self.log = None
         self.generation += 1
+        self._forget()
+
+    def _forget(self) -> None:
         self.proxies = {}
+        self.classes, self.instances, self.methods = set(), set(), set()
 
     def close(self) -> None:
         self.kill()
@@ -360,13 +495,22 @@ class Runner:
             raise TypeError(f"a {type(obj).__name__} cannot be passed to student code")
         return wire.Encoder(handle=handle)
 
-    def _decoder(self, blobs) -> wire.Decoder:
+    def _decoder(self, blobs, allow=None) -> wire.Decoder:
+        """A decoder of the runner's answer; ``allow(h, ref)`` says whether a handle may come back there.
+
+        Without ``allow`` any handle is accepted (a name looked up: a function, a class). Otherwise a handle
+        ``allow`` refuses is a result that is not data, and fails with a TypeError naming its type.
+        """
         def handle(ref):
             h, typename = ref.get("h"), ref.get("ty")
             if not isinstance(h, int) or not isinstance(typename, str):
                 raise wire.WireError("bad handle")
+            if allow is not None and not allow(h, ref):
+                raise TypeError(_not_data(typename, self.hidden))
             if isinstance(ref.get("mod"), str):
                 return ModuleRef(ref["mod"])
+            if ref.get("k") == "class" and allow is None:
+                self.classes.add(h)
             proxy = self.proxies.get(h)
             if proxy is None:
                 proxy = _proxy_type(typename, bool(ref.get("c")))(self, h, typename)
@@ -376,6 +520,11 @@ class Runner:
 
     def request(self, header: dict, enc: wire.Encoder | None = None, timeout: float = 10.0):
         """Send a request; serve reference calls until the answer; return (header, decoder)."""
+        reply, blobs = self._request_raw(header, enc, timeout)
+        return reply, self._decoder(blobs)
+
+    def _request_raw(self, header: dict, enc: wire.Encoder | None = None, timeout: float = 10.0):
+        """Send a request; serve reference calls until the answer; return (header, blobs)."""
         if not self.alive:
             raise RunnerLost("the runner is not running")
         deadline = time.monotonic() + timeout
@@ -390,7 +539,7 @@ class Runner:
                     continue
                 if "error" in reply:
                     raise wire.WireError(str(reply["error"])[:300])
-                return reply, self._decoder(blobs)
+                return reply, blobs
         except wire.Timeout:
             self.kill()
             if self.deadline is not None and time.monotonic() >= self.deadline:
@@ -405,7 +554,13 @@ class Runner:
             raise
 
     def _serve_reference(self, body: Any, blobs, deadline: float) -> None:
-        """Compute a call into reference code here, where the checks' profilers see it."""
+        """Compute a call into reference code here, where the checks' profilers see it, within bounds.
+
+        Its arrays may hold at most :data:`REFERENCE_MAX_BYTES`, it runs at most :data:`REFERENCE_SECONDS`
+        (less when the request's deadline is nearer) with at most :data:`REFERENCE_MAX_MEMORY` more address
+        space: over a bound, the student's code gets an exception that says so, and the grader's memory stays
+        flat. A function passed in (``gradcheck.numerical_gradient(f, x, dout)``) is called back in the runner.
+        """
         enc = wire.Encoder(handle=None)
         try:
             if not isinstance(body, dict):
@@ -413,23 +568,33 @@ class Runner:
             module, name = body.get("m"), body.get("n")
             if module not in self.forwarded or name not in self.forwarded[module]:
                 raise wire.WireError("not a reference function")
-            dec = wire.Decoder(blobs, handle=None, namedtuple=_trusted_namedtuple)
+            dec = self._decoder(blobs, allow=lambda h, ref: bool(ref.get("c")) and ref.get("k") != "class")
             args, kwargs = dec.decode(body.get("args")), dec.decode(body.get("kwargs"))
             if not isinstance(args, list) or not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
                 raise wire.WireError("bad arguments")
             self.reference_calls.append(f"{module}.{name}")
             fn = getattr(importlib.import_module(module), name)
+            size = sum(a.nbytes for a in dec.arrays.values())
             try:
-                result = fn(*args, **kwargs)
+                if size > REFERENCE_MAX_BYTES:
+                    raise MemoryError(
+                        f"{module}.{name}: its arrays hold {size / 2**20:.0f} MiB, over the grader's limit of "
+                        f"{REFERENCE_MAX_BYTES / 2**20:.0f} MiB for one call of bn_helpers' reference code")
+                with _bounded(f"{module}.{name}", min(REFERENCE_SECONDS, max(deadline - time.monotonic(), 0.01))):
+                    result = fn(*args, **kwargs)
                 header = {"refret": enc.encode(result)}
+            except RunnerLost:
+                raise
             except Exception as exc:
                 enc = wire.Encoder(handle=None)
                 header = {"referr": wire.exception_record(exc)}
-        except wire.WireError:
+        except (wire.WireError, RunnerLost):
             raise
         except TypeError as exc:  # a result that is not data
             enc = wire.Encoder(handle=None)
             header = {"referr": wire.exception_record(TypeError(str(exc)))}
+        if not self.alive:  # a call back into the student's code stopped the runner
+            raise RunnerLost("the runner stopped during a call of bn_helpers' reference code")
         wire.write_all(self.proc.stdin.fileno(), enc.frame(header), deadline)
 
     def op_on(self, proxy: Remote, op: str, timeout: float | None = None, **fields):
@@ -445,12 +610,31 @@ class Runner:
             else:
                 header[key] = enc.encode(value)
         arrays = list(enc.arrays)
-        reply, dec = self.request(header, enc, timeout=timeout if timeout is not None else self.call_timeout)
+        reply, blobs = self._request_raw(header, enc, timeout=timeout if timeout is not None else self.call_timeout)
+        target = proxy._bn_handle
+        made: set[int] = set()
+
+        def allow(h, ref) -> bool:
+            """Handles only for what an exercise asks for: a class's instances and their methods."""
+            if op == "call" and target in self.classes:
+                made.add(h)
+                return True
+            if h in self.instances:
+                return True
+            if op == "getattr" and (target in self.instances or target in self.classes) and ref.get("c"):
+                self.methods.add(h)
+                return True
+            return False
+        dec = self._decoder(blobs, allow=allow)
         if op == "call":
             self._write_back(arrays, dec.decode(reply.get("mutated", {"$": "l", "v": []})))
         if "exc" in reply:
-            raise rebuild_exception(reply["exc"])
-        return dec.decode(reply.get("value"))
+            raise rebuild_exception(reply["exc"], hidden=self.hidden)
+        if "notdata" in reply:
+            raise TypeError(_not_data(reply["notdata"], self.hidden))
+        value = dec.decode(reply.get("value"))
+        self.instances |= made
+        return value
 
     call_timeout = 6.0
 
@@ -485,7 +669,7 @@ class Runner:
     def lookup(self, name: str, timeout: float = 10.0):
         """The value of a name in the student's namespace: data, a proxy, a ModuleRef, or KeyError."""
         reply, dec = self.request({"op": "lookup", "name": name}, timeout=timeout)
-        if reply.get("missing"):
+        if reply.get("missing") or "notdata" in reply:
             raise KeyError(name)
         if "exc" in reply:
             raise rebuild_exception(reply["exc"])
@@ -497,7 +681,18 @@ class Runner:
                 self.request({"op": "release"}, timeout=10.0)
             except (RunnerLost, JudgeTimeout, BaseException):
                 pass
-        self.proxies = {}
+        self._forget()
+
+
+def _not_data(typename: Any, hidden: bool) -> str:
+    """The message for a result that is not data (its type's name; in hidden tests only a built-in's name)."""
+    name = typename if isinstance(typename, str) and _SAFE_NAME.fullmatch(typename) else "object"
+    if hidden and not isinstance(getattr(builtins, name, None), type):
+        name = "object of a class of yours"
+    article = "an" if name[0] in "aeiouAEIOU" else "a"
+    return (f"returned {article} {name}, which is not data: a graded function must return NumPy arrays, numbers, "
+            "strings, or tuples, lists and named tuples of them (an object stays in your notebook's process "
+            "and cannot be graded)")
 
 
 _TRUSTED_NT: dict[tuple[str, tuple[str, ...]], type] = {}

@@ -59,8 +59,7 @@ def forward(module: str, name: str):
 
 def unavailable_class(module: str, name: str) -> type:
     def __init__(self, *args, **kwargs):
-        raise RuntimeError(f"{module}.{name} is bn_helpers' reference code and is not available while your "
-                           "code is graded: write it yourself with NumPy.")
+        raise RuntimeError(wire.unavailable_message(module, name))
 
     return type(name, (), {"__init__": __init__, "__module__": module})
 
@@ -141,6 +140,7 @@ class Handles:
         self.objs: dict[int, object] = {}
         self.numbers: dict[int, int] = {}
         self.next = 1
+        self.classes: set[type] = set()  # the student's classes the judge looked up (BatchNorm1d)
 
     def put(self, obj) -> dict:
         number = self.numbers.get(id(obj))
@@ -149,6 +149,9 @@ class Handles:
             self.objs[number] = obj
             self.numbers[id(obj)] = number
         out = {"$": "h", "h": number, "c": callable(obj), "ty": type(obj).__name__[:64]}
+        if isinstance(obj, type):
+            self.classes.add(obj)
+            out["k"] = "class"
         if isinstance(obj, types.ModuleType):
             out["mod"] = str(getattr(obj, "__name__", ""))[:200]
         return out
@@ -162,6 +165,28 @@ class Handles:
     def clear(self):
         self.objs.clear()
         self.numbers.clear()
+        self.classes.clear()
+
+    def put_object(self, obj) -> dict:
+        """A handle for an instance of a class the judge asked for (or one of its methods); data for the rest.
+
+        What a graded function returns must be data: anything else (an object with ``__array__`` or
+        ``__float__``, a cache with ``__getattr__``) would stay here and be evaluated later, so it is refused
+        with its type's name.
+        """
+        classes = tuple(self.classes)
+        owner = getattr(obj, "__self__", None) if isinstance(obj, types.MethodType) else None
+        if classes and (isinstance(obj, classes) or (owner is not None and isinstance(owner, classes))):
+            return self.put(obj)
+        raise NotData(_not_data_type(obj))
+
+
+class NotData(TypeError):
+    """A result that is not data (arrays, numbers, strings, tuples, lists, named tuples, records of them)."""
+
+    def __init__(self, typename: str):
+        super().__init__(f"a {typename} is not data")
+        self.typename = typename
 
 
 class Channel:
@@ -170,6 +195,7 @@ class Channel:
         self.fd_out = fd_out
         self.lock = threading.RLock()
         self.handles = Handles()
+        self.server: "Server | None" = None
 
     def send(self, header: dict, enc: wire.Encoder | None = None) -> None:
         wire.write_all(self.fd_out, (enc or wire.Encoder()).frame(header))
@@ -183,16 +209,29 @@ class Channel:
     def decoder(self, blobs) -> wire.Decoder:
         return wire.Decoder(blobs, handle=self.handles.get, namedtuple=_namedtuple_for)
 
+    def _callback(self, obj) -> dict:
+        if callable(obj) and not isinstance(obj, type):  # e.g. the f of gradcheck.numerical_gradient(f, x, dout)
+            return self.handles.put(obj)
+        raise TypeError(f"a {type(obj).__name__} cannot be passed")
+
     def refcall(self, module: str, name: str, args: tuple, kwargs: dict):
-        enc = wire.Encoder(handle=None)
+        enc = wire.Encoder(handle=self._callback)
         try:
             body = {"m": module, "n": name, "args": enc.encode(list(args)), "kwargs": enc.encode(dict(kwargs))}
         except TypeError as exc:
-            raise TypeError(f"{module}.{name} takes only data (arrays, numbers, tuples) while your code is "
-                            f"graded: {exc}") from None
+            raise TypeError(f"{module}.{name} takes only data (arrays, numbers, tuples) and functions while "
+                            f"your code is graded: {exc}") from None
+        size = sum(a.nbytes for a in enc.arrays)
+        if size > wire.MAX_REFERENCE_BYTES:
+            raise MemoryError(f"{module}.{name}: its arrays hold {size / 2**20:.0f} MiB, over the grader's limit of "
+                              f"{wire.MAX_REFERENCE_BYTES / 2**20:.0f} MiB for one call of bn_helpers' reference code")
         with self.lock:
             self.send({"refcall": body}, enc)
-            header, blobs = self.recv()
+            while True:  # the judge may call back (a function passed in) before it answers
+                header, blobs = self.recv()
+                if "op" not in header or self.server is None:
+                    break
+                self.server.dispatch(header, blobs)
         dec = wire.Decoder(blobs, handle=None, namedtuple=_namedtuple_for)
         if "refret" in header:
             return dec.decode(header["refret"])
@@ -217,14 +256,22 @@ class Server:
     def __init__(self, channel: Channel, shell):
         self.ch = channel
         self.shell = shell
+        channel.server = self
 
-    def reply_value(self, value, extra: dict | None = None) -> None:
-        enc = self.ch.encoder()
+    def reply_value(self, value, extra: dict | None = None, instance_of: type | None = None) -> None:
+        """Send a result as data (decoded here, now: inside the call); ``instance_of``'s instances go as handles."""
+        enc = wire.Encoder(handle=self.ch.handles.put_object)
         try:
-            header = {"value": enc.encode(value)}
+            if instance_of is not None and isinstance(value, instance_of):
+                header = {"value": self.ch.handles.put(value)}
+            else:
+                header = {"value": enc.encode(value)}
         except TypeError as exc:
             enc = self.ch.encoder()
-            header = {"exc": wire.exception_record(TypeError(f"the result cannot be graded: {exc}"))}
+            header = {"notdata": getattr(exc, "typename", None) or _not_data_type(value)}
+        except Exception as exc:  # the result's own code (a __float__ of a float subclass) raised while encoded
+            enc = self.ch.encoder()
+            header = {"exc": wire.exception_record(exc, _student_traceback(exc))}
         if extra:
             header.update({k: (enc.encode(v) if k == "mutated" else v) for k, v in extra.items()})
         self.ch.send(header, enc)
@@ -239,17 +286,20 @@ class Server:
     def serve(self) -> None:
         while True:
             header, blobs = self.ch.recv()
-            op = header.get("op")
-            if op == "exit":
+            if header.get("op") == "exit":
                 return
-            handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
-            if handler is None:
-                self.ch.send({"error": f"unknown request {op!r}"})
-                continue
-            try:
-                handler(header, blobs)
-            except wire.WireError as exc:
-                self.ch.send({"error": str(exc)})
+            self.dispatch(header, blobs)
+
+    def dispatch(self, header: dict, blobs) -> None:
+        op = header.get("op")
+        handler = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
+        if handler is None:
+            self.ch.send({"error": f"unknown request {op!r}"})
+            return
+        try:
+            handler(header, blobs)
+        except wire.WireError as exc:
+            self.ch.send({"error": str(exc)})
 
     # -- cells ------------------------------------------------------------------
 
@@ -283,7 +333,11 @@ class Server:
         if not isinstance(name, str) or name not in ns:
             self.ch.send({"missing": True})
             return
-        self.reply_value(ns[name])
+        enc = self.ch.encoder()  # a name may be anything: a function, a class, a module, data
+        try:
+            self.ch.send({"value": enc.encode(ns[name])}, enc)
+        except TypeError:
+            self.ch.send({"notdata": _not_data_type(ns[name])})
 
     def op_release(self, header, blobs):
         self.ch.handles.clear()
@@ -319,7 +373,7 @@ class Server:
         if exc is not None:
             self.reply_exc(exc, extra)
         else:
-            self.reply_value(result, extra)
+            self.reply_value(result, extra, instance_of=obj if isinstance(obj, type) else None)
 
     def _simple(self, header, blobs, fn):
         obj, dec = self._target(header, blobs)
@@ -371,6 +425,13 @@ class Server:
 
     def op_contains(self, header, blobs):
         self._simple(header, blobs, lambda o, d: d.decode(header.get("item")) in o)
+
+
+def _not_data_type(value) -> str:
+    try:
+        return type(value).__name__[:64]
+    except Exception:
+        return "object"
 
 
 def main() -> None:

@@ -2,8 +2,9 @@
 
 Three kinds of module, decided by name:
 
-* **real** (``data``, ``gradcheck``, ``plots``, ...): copied as they are;
-* **reference** (``numerics``, ``norms``, ``stats``, ``nn``, ``diagnostics``):
+* **real** (``data``, ``plots``, ...): copied as they are;
+* **reference** (:data:`bn_helpers._reference.REFERENCE`: ``numerics``, ``norms``, ``stats``, ``nn``,
+  ``diagnostics``, ``rmsnorm``, ``gradcheck``):
   their functions *forward* each call to the judge, which computes it with the
   trusted module, in the check's own frame, so that a check that forbids
   reference code sees the call; their NamedTuple types (``BatchNormCache``, ...)
@@ -13,7 +14,8 @@ Three kinds of module, decided by name:
   do-nothing stand-in. The checks and their oracles do not exist here.
 
 A new module of reference code (one a check forbids) must be added to
-:data:`REFERENCE`; until then it is inert, which is safe (nothing of it runs)
+:data:`bn_helpers._reference.REFERENCE` (which forbids it in every hidden test
+cell at the same time); until then it is inert, which is safe (nothing of it runs)
 but breaks notebooks that use it. Never list a module with side effects
 (``grading``, ``demo``): its functions would run in the grading process.
 """
@@ -24,9 +26,9 @@ import inspect
 import shutil
 from pathlib import Path
 
-REFERENCE = ("bn_helpers.numerics", "bn_helpers.norms", "bn_helpers.stats", "bn_helpers.nn", "bn_helpers.diagnostics",
-             "bn_helpers.rmsnorm")
-REAL = ("bn_helpers", "bn_helpers._validate", "bn_helpers.data", "bn_helpers.gradcheck", "bn_helpers.plots")
+from .._reference import REFERENCE  # noqa: E402 - the one list of forwarded (and forbidden) modules
+
+REAL = ("bn_helpers", "bn_helpers._validate", "bn_helpers.data", "bn_helpers.plots")
 
 HERE = Path(__file__).resolve().parent
 
