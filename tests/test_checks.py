@@ -72,7 +72,8 @@ def test_a_pass_names_its_cases(capsys):
         return x.mean(axis=0)
     checks.batch_mean(batch_mean, hidden=True)
     out = capsys.readouterr()
-    assert out.out == "batch_mean: 9 cases passed (worked example, random (6, 4), 6 x random shape, own code)\n"
+    assert out.out == (
+        "batch_mean: 10 cases passed (worked example, random (6, 4), float32 (7, 3), 6 x random shape, own code)\n")
     assert out.err == ""
 
 
