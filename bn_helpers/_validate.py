@@ -275,19 +275,18 @@ def check_cache(cache, cls: type, producer: str, name: str = "cache", kind: str 
     ------
     TypeError
         If ``cache`` is not a ``cls``, e.g. a plain tuple: "cache must be the
-        BatchNormCache returned by batchnorm_forward (fields x, x_hat, mean, var,
-        inv_std, gamma, beta, eps); got tuple of 8 item(s)".
+        BatchNormCache returned by batchnorm_forward; got tuple of 8 item(s) (a
+        BatchNormCache has the named fields x, x_hat, mean, var, inv_std, gamma, beta, eps)".
     ValueError
         If ``kind`` is given and the cache comes from another forward: "cache
-        must come from layernorm_forward; got a NormCache from groupnorm_forward".
+        must come from layernorm_forward; got a cache from groupnorm_forward".
     """
     if not isinstance(cache, cls):
         fields = getattr(cls, "_fields", ())
-        listed = f" (fields {', '.join(fields)})" if fields else ""
-        raise TypeError(f"{name} must be the {cls.__name__} returned by {producer}{listed}; got {_kind_of(cache)}")
+        listed = f" (a {cls.__name__} has the named fields {', '.join(fields)})" if fields else ""
+        raise TypeError(f"{name} must be the {cls.__name__} returned by {producer}; got {_kind_of(cache)}{listed}")
     if kind is not None and getattr(cache, "kind", None) != kind:
-        raise ValueError(f"{name} must come from {kind}_forward; got a {type(cache).__name__} from "
-                         f"{getattr(cache, 'kind', '?')}_forward")
+        raise ValueError(f"{name} must come from {kind}_forward; got a cache from {getattr(cache, 'kind', '?')}_forward")
 
 
 def check_named(cache, name: str = "cache", cache_type: str = "BatchNormCache") -> None:

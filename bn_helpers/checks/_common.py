@@ -73,19 +73,20 @@ def describe(args: tuple) -> str:
 def call(fn: Callable, name: str, *args, names: tuple[str, ...] | None = None, **kwargs) -> Any:
     """Call student code on the checks' arguments: bounded in time, errors turned into hints, nothing changed in place.
 
-    Every argument (an array, or the arrays inside tuples, lists, dicts and
-    named caches) is copied before the call and compared after it: a function
-    that changed one fails with :func:`in_place_message`, so that whatever a
-    check computes from its arguments afterwards comes from what the function
-    was given. ``names`` names the positional arguments in that message
+    The function gets copies (:func:`snapshot`: arrays, and the arrays inside
+    tuples, lists, dicts and named caches), compared with the check's own
+    arguments after the call: a function that changed one fails with
+    :func:`in_place_message`, and a function that keeps a reference to its
+    input cannot change the check's arrays later either, so that whatever a
+    check computes from its arguments is computed from what the function was
+    given. ``names`` names the positional arguments in that message
     (default: the function's own parameter names, else "argument k").
     """
     __tracebackhide__ = True  # noqa: F841 (IPython hides this frame)
-    before = [snapshot(a) for a in args]
-    before_kw = {k: snapshot(v) for k, v in kwargs.items()}
+    given, given_kw = [snapshot(a) for a in args], {k: snapshot(v) for k, v in kwargs.items()}
     try:
         with time_limit(TIME_BUDGET):
-            result = fn(*args, **kwargs)
+            result = fn(*given, **given_kw)
     except _OutOfTime:
         raise AssertionError(
             f"{name} did not return within {TIME_BUDGET:g} s on ({describe(args)}). "
@@ -103,7 +104,7 @@ def call(fn: Callable, name: str, *args, names: tuple[str, ...] | None = None, *
             "batch have shape (D,) and come from axis=0."
         ) from exc
     arg_names = _argument_names(fn, len(args), names)
-    unchanged({**dict(zip(arg_names, before)), **before_kw}, {**dict(zip(arg_names, args)), **kwargs}, name)
+    unchanged({**dict(zip(arg_names, args)), **kwargs}, {**dict(zip(arg_names, given)), **given_kw}, name)
     return result
 
 

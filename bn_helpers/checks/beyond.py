@@ -215,8 +215,11 @@ def _nb_check_case(fn, name, label, dx_hat, x_hat, inv_std, axes):
     raise AssertionError(f"{name}: {message}\n  {label}: dx {worst(got, want)}")
 
 
-def _wrappers(fn):
-    """Layer, spatial batch, instance and group norm backward built on the student's ``fn``, as the notebook gives them."""
+def _wrappers(fn, name="normalize_backward"):
+    """Layer, spatial batch, instance and group norm backward built on the student's ``fn``, as the notebook gives them.
+
+    ``fn`` is called through :func:`call` (time budget, nothing changed in place).
+    """
 
     def make(view_of, axes_of):
         def backward(dout, cache):
@@ -228,7 +231,8 @@ def _wrappers(fn):
             view, axes = view_of(x), axes_of(x)
             dx_hat = (dout * cache.gamma.reshape(shape)).reshape(view)
             inv_std = np.expand_dims(cache.inv_std, axes)
-            dx = fn(dx_hat, cache.x_hat.reshape(view), inv_std, axes)
+            dx = call(fn, name, dx_hat, cache.x_hat.reshape(view), inv_std, axes,
+                      names=("dx_hat", "x_hat", "inv_std", "axes"))
             return np.asarray(dx).reshape(x.shape), dgamma, dbeta
         return backward
 
@@ -245,18 +249,22 @@ def _wrappers(fn):
 
 def _nb_gradient_check(fn, name):
     rng = hidden_rng(21)
-    for kind, (forward, backward, shape, extra) in _wrappers(fn).items():
+    for kind, (forward, backward, shape, extra) in _wrappers(fn, name).items():
         x = rng.normal(0.5, 1.5, shape)
         c = shape[1]
         gamma, beta, dout = rng.uniform(0.5, 2, c), rng.normal(0, 1, c), rng.standard_normal(shape)
         _, cache = forward(x, gamma, beta, **extra)
         try:
             dx, dgamma, dbeta = backward(dout, cache)
-        except AssertionError:  # a check's verdict from inside (e.g. out of time): as it is
-            raise
-        except Exception as exc:
+        except AssertionError as failure:  # a check's verdict from inside (out of time, in place): as it is
+            exc = failure.__cause__
+            if exc is None:
+                raise
             raise AssertionError(f"{name}, used by the {kind} backward, raised {type(exc).__name__}: {exc}. "
                                  f"{_KEEPDIMS_HINT}") from exc
+        except Exception as exc:  # the wrapper's own reshape of a dx of the wrong size
+            raise AssertionError(f"{name}, used by the {kind} backward, gave a dx it could not reshape "
+                                 f"({type(exc).__name__}: {exc}). {_KEEPDIMS_HINT}") from exc
         numeric = numerical_gradient(lambda v: forward(v, gamma, beta, **extra)[0], x, dout)
         err = float(np.abs(dx - numeric).max() / (np.abs(numeric).max() + 1e-12))
         if not np.all(np.isfinite(dx)) or err > 1e-6:

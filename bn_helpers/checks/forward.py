@@ -439,7 +439,6 @@ def undo_params(fn: Callable, hidden: bool = False) -> None:
             hint = ("Drop keepdims=True (or index [0])." if arr.shape == (1, d) else
                     "One value per feature: use axis=0.")
             expect_shape(arr, (d,), name, what, hint)
-            expect_dtype(arr, x.dtype, name, what)
         gamma, beta = (np.asarray(r, dtype=np.float64) for r in result)
         x64 = x.astype(np.float64)
         mean, var = x64.mean(axis=0), x64.var(axis=0)
