@@ -286,3 +286,52 @@ def test_a_function_that_keeps_its_input_cannot_reach_the_checks_arrays_later():
     with contextlib.redirect_stdout(io.StringIO()):
         checks.batch_variance(batch_variance, hidden=True)
     assert len(kept) > 3
+
+
+# --------------------------------------------------------------------------
+# Every random hidden case is drawn through hidden_rng / random_cases, so that the judge can salt it
+# --------------------------------------------------------------------------
+
+#: Hidden inputs that are the same under every salt: fixed edge cases and the own-code probe, by name.
+_UNSALTED = {"standardize": 2,            # all constant; the own-code probe
+             "layer_stats": 3,            # a constant layer, no layers; the own-code probe
+             "saturation_fraction": 3,    # values at the threshold, zeros at 0; the own-code probe
+             "keras_to_torch_momentum": 2,  # np.float32(0.999), np.float64(0.97)
+             "rmsnorm_forward": 2}        # a row of zeros, D = 1 (its own-code probe is a visible case)
+_OWN_CODE_PROBE_ONLY = {"batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact",
+                        "spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward",
+                        "groupnorm_forward", "batch_renorm_forward"}
+
+
+def _input_key(value) -> bytes:
+    if isinstance(value, np.ndarray):
+        return str(value.shape).encode() + np.ascontiguousarray(value).tobytes()
+    if isinstance(value, (list, tuple)):
+        return b"(" + b",".join(_input_key(v) for v in value) + b")"
+    return repr(value).encode()
+
+
+def _inputs_seen(assignment, name, hidden, salt) -> list[bytes]:
+    from bn_helpers.checks import _common
+
+    fn, seen = _functions(assignment)[name], []
+    if isinstance(fn, type):
+        student = type(name, (fn,), {"forward": lambda self, x: (seen.append(_input_key(x)), fn.forward(self, x))[1]})
+    else:
+        def student(*args, **kwargs):
+            seen.append(_input_key(args))
+            return fn(*args, **kwargs)
+    with _common.salted(salt), contextlib.redirect_stdout(io.StringIO()):
+        getattr(checks, name)(student, hidden=hidden)
+    return seen
+
+
+@pytest.mark.parametrize("assignment, name", [(a, n) for a in CASES for n in _graded(a)])
+def test_every_random_hidden_case_is_salted(assignment, name):
+    """Under two salts the hidden inputs differ, but for the visible ones and the fixed edge cases named above."""
+    visible = set(_inputs_seen(assignment, name, False, None))
+    one, other = _inputs_seen(assignment, name, True, 1), set(_inputs_seen(assignment, name, True, 2))
+    same = [k for k in one if k in other and k not in visible]
+    allowed = _UNSALTED.get(name, 1 if name in _OWN_CODE_PROBE_ONLY else 0)
+    assert len(same) <= allowed, (len(same), allowed)
+    assert len(one) - len(same) - sum(k in visible for k in one) >= 2  # and there are salted random cases
