@@ -413,7 +413,8 @@ def batchnorm_backward(fn: Callable, hidden: bool = False) -> None:
     """Check the staged ``fn(dout, cache) -> (dx, dgamma, dbeta)`` against the reference gradients.
 
     Cases: a (6, 4) batch with random ``dout`` and per-feature gamma; a (5, 3)
-    batch with eps=0.5 (so that eps matters); then the first case again with
+    batch with eps=0.5 (so that eps matters); the (6, 4) batch in float32
+    (the dtype kept); then the first case again with
     a cache whose named fields come in another order. ``hidden=True`` adds
     random shapes in float32 and float64 (dtype kept), N = 2 with a nearly
     flat feature, a numerical gradient check on small shapes, and a check

@@ -278,7 +278,7 @@ def normalize_backward(fn: Callable, hidden: bool = False) -> None:
     """Check ``fn(dx_hat, x_hat, inv_std, axes) -> dx`` against the compact backward over ``axes``.
 
     Cases: layer norm on (6, 5), axes (1,); spatial batch norm on (4, 3, 2, 2),
-    axes (0, 2, 3). ``hidden=True`` adds instance norm, group norm on the
+    axes (0, 2, 3); layer norm on float32 (5, 4) (dtype kept). ``hidden=True`` adds instance norm, group norm on the
     (N, G, C/G, H, W) view, layer norm on (B, T, D) tokens, a large eps, random
     shapes in float32 and float64 (dtype kept), the layer, spatial batch,
     instance and group norm backward built on ``fn`` against numerical
@@ -289,8 +289,8 @@ def normalize_backward(fn: Callable, hidden: bool = False) -> None:
     ------
     AssertionError
         Naming the likely mistake: the mean term or the x_hat term left out
-        or with the wrong sign, sums instead of means, a wrong M (the batch
-        size, the whole array, one axis), sums over the wrong axes (the other
+        or with the wrong sign, sums instead of means, a wrong M (M - 1, the
+        batch size, the whole array, one axis), sums over the wrong axes (the other
         axes, axis 0 only, the whole array, the last axis), inv_std missing
         or twice, sums without keepdims, an input changed in place, a dtype
         not kept.
@@ -405,8 +405,9 @@ def rmsnorm_forward(fn: Callable, hidden: bool = False) -> None:
     """Check ``fn(x, gamma, eps) -> (out, cache)``: RMSNorm over the last axis.
 
     ``out`` must equal ``gamma * x / sqrt(mean(x**2, axis=-1) + eps)``; the cache
-    must hold ``x_hat`` and ``inv_rms`` (shape (..., 1), or (...,)) with
-    those values. Cases: (4, 6); (2, 3, 5) tokens with eps=0.5. ``hidden=True``
+    must hold ``x_hat`` and ``inv_rms`` (shape (..., 1), as the exercise states) with
+    those values. Cases: (4, 6); (2, 3, 5) tokens with eps=0.5; float32 tokens (3, 2, 4)
+    (dtype kept). ``hidden=True``
     adds random shapes of 1 to 4 axes in float32 and float64 (dtype kept), a
     row of zeros, D = 1, and a check that no reference code is called.
 
@@ -415,9 +416,10 @@ def rmsnorm_forward(fn: Callable, hidden: bool = False) -> None:
     AssertionError
         Naming the likely mistake: the mean subtracted (layer norm), the std
         instead of the RMS, eps outside the root or ignored, no root, a sum
-        instead of a mean, the wrong axis (batch or whole array), gamma
-        forgotten or divided by, a cache without ``x_hat``/``inv_rms``, an
-        input changed in place, a dtype not kept.
+        instead of a mean or a divisor D - 1, the wrong axis (batch, axis 1 of
+        tokens, whole array), gamma forgotten or divided by, a cache without
+        ``x_hat``/``inv_rms`` or without field names, ``inv_rms`` of shape
+        (...,), an input changed in place, a dtype not kept.
     """
     name = "rmsnorm_forward"
     passed = Cases(name)
@@ -559,7 +561,7 @@ def rmsnorm_backward(fn: Callable, hidden: bool = False) -> None:
     """Check ``fn(dout, cache) -> (dx, dgamma)`` with the reference's ``RMSNormCache``.
 
     Cases: (4, 6); (2, 3, 5) tokens with eps=0.5 (dgamma sums over the first
-    two axes). ``hidden=True`` adds random shapes of 1 to 4 axes in float32 and
+    two axes); float32 tokens (3, 2, 4) (dtype kept). ``hidden=True`` adds random shapes of 1 to 4 axes in float32 and
     float64 (dtype kept), a row of zeros, D = 1, numerical gradients through
     the reference forward, and a check that no reference code is called.
 
@@ -568,7 +570,7 @@ def rmsnorm_backward(fn: Callable, hidden: bool = False) -> None:
     AssertionError
         Naming the likely mistake: the path through the RMS left out, the
         layer-norm backward (a - mean(dx_hat) term), the wrong sign, a sum
-        instead of a mean, gamma forgotten, the sum over axis 0, inv_rms
+        instead of a mean, D taken from x.shape[0], gamma forgotten, the sum over axis 0, inv_rms
         missing; dgamma summed over the wrong axes (its shape), as a mean,
         without x_hat, with x or times gamma; inputs changed in place.
     """

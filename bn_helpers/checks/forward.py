@@ -237,7 +237,7 @@ def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
 
     Cases: the worked example; a (6, 4) batch with per-feature gamma and beta
     (N != D, so a wrong axis shows); the same batch with eps=0.5 (so the place
-    of eps shows). The cache must be a :class:`bn_helpers.numerics.BatchNormCache`
+    of eps shows), and in float32 (the dtype kept). The cache must be a :class:`bn_helpers.numerics.BatchNormCache`
     (or have its fields) with the right ``x_hat``, ``mean`` and ``var`` (and
     ``inv_std`` when it has one).
 
