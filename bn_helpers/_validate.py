@@ -254,3 +254,55 @@ def check_groups(channels: int, groups) -> int:
             f"got C={channels}, G={groups}"
         )
     return groups
+
+
+def _kind_of(value) -> str:
+    """A received cache as a message shows it: "tuple of 8 items", "NormCache from layernorm_forward", "ndarray"."""
+    if isinstance(value, (tuple, list)) and not hasattr(type(value), "_fields"):
+        return f"{type(value).__name__} of {len(value)} item(s)"
+    kind = getattr(value, "kind", None) if hasattr(type(value), "_fields") else None
+    return f"{type(value).__name__}" + (f" from {kind}_forward" if isinstance(kind, str) else "")
+
+
+def check_cache(cache, cls: type, producer: str, name: str = "cache", kind: str | None = None) -> None:
+    """Refuse anything but the named-tuple cache ``cls`` that ``producer`` returns (of ``kind``, for ``NormCache``).
+
+    Read by name (``cache.x_hat``), a cache of the wrong type would otherwise fail
+    later with an ``AttributeError`` that names neither the argument nor what
+    was expected.
+
+    Raises
+    ------
+    TypeError
+        If ``cache`` is not a ``cls``, e.g. a plain tuple: "cache must be the
+        BatchNormCache returned by batchnorm_forward; got tuple of 8 item(s) (a
+        BatchNormCache has the named fields x, x_hat, mean, var, inv_std, gamma, beta, eps)".
+    ValueError
+        If ``kind`` is given and the cache comes from another forward: "cache
+        must come from layernorm_forward; got a cache from groupnorm_forward".
+    """
+    if not isinstance(cache, cls):
+        fields = getattr(cls, "_fields", ())
+        listed = f" (a {cls.__name__} has the named fields {', '.join(fields)})" if fields else ""
+        raise TypeError(f"{name} must be the {cls.__name__} returned by {producer}; got {_kind_of(cache)}{listed}")
+    if kind is not None and getattr(cache, "kind", None) != kind:
+        raise ValueError(f"{name} must come from {kind}_forward; got a cache from {getattr(cache, 'kind', '?')}_forward")
+
+
+def check_named(cache, name: str = "cache", cache_type: str = "BatchNormCache") -> None:
+    """Refuse a cache whose fields have no names (a plain tuple or list, an array); accept any object or dict.
+
+    For code that reads caches it did not make (the checks read a student's
+    cache): an object with the right attributes, or a dict with the right keys,
+    will do; a value read by position will not.
+
+    Raises
+    ------
+    TypeError
+        "cache must be a BatchNormCache, or an object or dict with its named
+        fields; got tuple of 8 item(s): a plain tuple has no field names".
+    """
+    unnamed = isinstance(cache, (list, np.ndarray)) or (isinstance(cache, tuple) and not hasattr(type(cache), "_fields"))
+    if unnamed:
+        raise TypeError(f"{name} must be a {cache_type}, or an object or dict with its named fields; got "
+                        f"{_kind_of(cache)}: a plain {type(cache).__name__} has no field names")

@@ -44,8 +44,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import (as_float_array, as_param, check_batch, check_eps, check_groups, check_nonnegative,
-                        check_number, check_same_shape)
+from ._validate import (as_float_array, as_param, check_batch, check_cache, check_eps, check_groups,
+                        check_nonnegative, check_number, check_same_shape)
 from .numerics import BatchNormCache, _compute_dtype, batchnorm_forward, normalize_affine, sum_over
 
 __all__ = [
@@ -177,8 +177,7 @@ def _bn_dx(dout: NDArray, x_hat: NDArray, gamma_b: NDArray, inv_std_b: NDArray, 
 
 
 def _bn_inputs(dout, cache) -> NDArray:
-    if not isinstance(cache, BatchNormCache):
-        raise TypeError(f"cache must be the BatchNormCache returned by batchnorm_forward; got {type(cache).__name__}")
+    check_cache(cache, BatchNormCache, "batchnorm_forward")
     dout = as_float_array(dout, "dout", (2,))
     check_same_shape(dout, "dout", cache.x.shape)
     return dout
@@ -302,8 +301,8 @@ def batchnorm_backward_compact(dout, cache: BatchNormCache) -> tuple[NDArray, ND
     ----------
     Ioffe & Szegedy, arXiv:1502.03167, Section 3.
     """
-    dtype = cache.x.dtype
     dout = _bn_inputs(dout, cache).astype(cache.x_hat.dtype, copy=False)  # float32 for float16 x
+    dtype = cache.x.dtype
     grads = _bn_dx(dout, cache.x_hat, cache.gamma[None, :], cache.inv_std[None, :], (0,))
     return tuple(g.astype(dtype, copy=False) for g in grads)
 
@@ -328,10 +327,7 @@ def _forward(kind: str, x: NDArray, gamma, beta, eps: float, view: tuple[int, ..
 
 def _backward(kind: str, dout, cache: NormCache) -> tuple[NDArray, NDArray, NDArray]:
     """The one backward of every variant: parameters first, then :func:`normalize_backward`."""
-    if not isinstance(cache, NormCache):
-        raise TypeError(f"cache must be the NormCache returned by {kind}_forward; got {type(cache).__name__}")
-    if cache.kind != kind:
-        raise ValueError(f"cache must come from {kind}_forward; got a cache from {cache.kind}_forward")
+    check_cache(cache, NormCache, f"{kind}_forward", kind=kind)
     x = cache.x
     dout = as_float_array(dout, "dout", (x.ndim,))
     check_same_shape(dout, "dout", x.shape)
@@ -789,8 +785,7 @@ def batch_renorm_backward(dout, cache: RenormCache) -> tuple[NDArray, NDArray, N
     ----------
     Ioffe, arXiv:1702.03275, Algorithm 1 ("r and d are treated as constants").
     """
-    if not isinstance(cache, RenormCache):
-        raise TypeError(f"cache must be the RenormCache returned by batch_renorm_forward; got {type(cache).__name__}")
+    check_cache(cache, RenormCache, "batch_renorm_forward")
     dtype = cache.bn.x.dtype
     dout = _bn_inputs(dout, cache.bn).astype(_compute_dtype(dtype), copy=False)
     dbeta = dout.sum(axis=0, dtype=np.float64)

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validate import as_param, check_eps
+from ._validate import as_param, check_cache, check_eps
 from .numerics import _compute_dtype
 
 __all__ = ["RMSNormCache", "rmsnorm_forward", "rmsnorm_backward"]
@@ -169,8 +169,7 @@ def rmsnorm_backward(dout, cache: RMSNormCache) -> tuple[NDArray, NDArray]:
     ----------
     Zhang & Sennrich, arXiv:1910.07467 (the gradient is derived there too).
     """
-    if not isinstance(cache, RMSNormCache):
-        raise TypeError(f"cache must be the RMSNormCache returned by rmsnorm_forward; got {type(cache).__name__}")
+    check_cache(cache, RMSNormCache, "rmsnorm_forward")
     dout = _as_input(dout, "dout")
     if dout.shape != cache.x.shape:
         raise ValueError(f"dout must have the shape of x, {cache.x.shape}; got shape {dout.shape}")

@@ -103,9 +103,19 @@ MISTAKES = {
     "mean_keepdims": (_mean("return x.mean(axis=0, keepdims=True)"), "keepdims", MEAN_ALL),
     "mean_no_axis": (_mean("return x.mean()"), "forget axis=0", MEAN_ALL),
     "mean_axis_1": (_mean("return x.mean(axis=1)"), "one value per example", MEAN_ALL),
-    "mean_float64": (_mean("return x.astype(np.float64).mean(axis=0)"), "dtype", ("test_batch_mean_hidden", "test_batchnorm_forward_hidden")),
+    "mean_float64": (_mean("return x.astype(np.float64).mean(axis=0)"), "dtype",
+                     ("test_batch_mean", "test_batch_mean_hidden", "test_batchnorm_forward", "test_batchnorm_forward_hidden")),
     "mean_in_place": (_mean("x -= 0\nx[0] = x[0]\nx /= 1.0\nx[:] = x.mean(axis=0)\nreturn x[0].copy()"), "in place",
                       MEAN_ALL),
+    "variance_in_place_on_a_large_mean": (
+        _var("if abs(float(x.mean())) > 1e3:\n    x -= x.mean(axis=0)\nmean = x.mean(axis=0)\nreturn ((x - mean) ** 2).mean(axis=0)"),
+        "in place", ("test_batch_variance_hidden", "test_batchnorm_forward_hidden")),
+    "forward_plain_tuple_cache": (
+        {"batchnorm_forward": ("def batchnorm_forward(x, gamma, beta, eps=1e-5):\n"
+                               "    mean, var = x.mean(axis=0), x.var(axis=0)\n"
+                               "    x_hat = (x - mean) / np.sqrt(var + eps)\n"
+                               "    return gamma * x_hat + beta, (x, x_hat, mean, var, 1 / np.sqrt(var + eps), gamma, beta, eps)\n")},
+        "a plain tuple has no field names", FORWARD_TESTS),
     "mean_calls_reference": ({"batch_mean": "from bn_helpers.numerics import batch_mean\n"}, "reference code",
                              ("test_batch_mean_hidden", "test_batchnorm_forward_hidden", "test_undo_params_hidden")),
     # batch_variance (batchnorm_forward and undo_params of the solution call it)
@@ -164,7 +174,7 @@ MISTAKES = {
         "keepdims", FORWARD_TESTS),
     "forward_float64": (
         _forward("x_hat = (x - mean) / np.sqrt(var + eps)\nout = (gamma * x_hat + beta).astype(np.float64)"),
-        "dtype", ("test_batchnorm_forward_hidden",)),
+        "dtype", ("test_batchnorm_forward", "test_batchnorm_forward_hidden")),
     # undo_params
     "undo_inverse_std": (_undo("return 1 / np.sqrt(x.var(axis=0) + eps), x.mean(axis=0)"), "1 / sqrt(var + eps)",
                          UNDO_TESTS),

@@ -81,7 +81,7 @@ MISTAKES = {
     "gn_groups_of_G": (_gn(view="n, c // G, G, h, w", axes="(2, 3, 4)"), "C/G groups of G", _tests(GN)),
     "gn_ignores_G": (_gn(view="n, 1, c, h, w"), "does not depend on G", _tests(GN)),
     "gn_unbiased": (_gn(ddof=", ddof=1"), "N-1", _tests(GN)),
-    "gn_float64_output": (_gn(cast=".astype(np.float64)"), "dtype", ("test_groupnorm_forward_hidden",)),
+    "gn_float64_output": (_gn(cast=".astype(np.float64)"), "dtype", ("test_groupnorm_forward", "test_groupnorm_forward_hidden")),
     "brn_r_not_clipped": (_brn(r="sigma_b / sigma"), "r is not clipped", _tests(BRN)),
     "brn_d_not_clipped": (_brn(d="(mean - running_mean) / sigma"), "d is not clipped", _tests(BRN)),
     "brn_nothing_clipped": (_brn(r="sigma_b / sigma", d="(mean - running_mean) / sigma"), "Neither", _tests(BRN)),

@@ -87,7 +87,10 @@ MISTAKES = {
                            "the batch size", _tests(NB)),
     "nb_no_inv_std": (_nb(ret="dx_hat - mean_g - x_hat * mean_gx"), "lacks the factor inv_std", _tests(NB)),
     "nb_float64_output": (_nb(ret="(inv_std * (dx_hat - mean_g - x_hat * mean_gx)).astype(np.float64)"), "dtype",
-                          ("test_normalize_backward_hidden",)),
+                          _tests(NB)),
+    "nb_m_minus_1": (_nb(mean_g="dx_hat.sum(axis=axes, keepdims=True) / (np.prod([x_hat.shape[a] for a in axes]) - 1)",
+                         mean_gx="(dx_hat * x_hat).sum(axis=axes, keepdims=True) / "
+                                 "(np.prod([x_hat.shape[a] for a in axes]) - 1)"), "M - 1", _tests(NB)),
     "nb_in_place": (
         {NB: ("def normalize_backward(dx_hat, x_hat, inv_std, axes):\n"
               "    mean_gx = (dx_hat * x_hat).mean(axis=axes, keepdims=True)\n"
@@ -111,7 +114,17 @@ MISTAKES = {
     "rf_batch_axis": (_rf(inv="1.0 / np.sqrt((x * x).mean(axis=0, keepdims=True) + eps)"), "axis 0", _tests(RF)),
     "rf_no_keepdims": (_rf(inv="1.0 / np.sqrt((x * x).mean(axis=-1) + eps)"), "keepdims=True", _tests(RF)),
     "rf_no_gamma": (_rf(out="x_hat"), "forgot gamma", _tests(RF)),
-    "rf_float64_output": (_rf(out="(gamma * x_hat).astype(np.float64)"), "dtype", ("test_rmsnorm_forward_hidden",)),
+    "rf_float64_output": (_rf(out="(gamma * x_hat).astype(np.float64)"), "dtype", _tests(RF)),
+    "rf_d_minus_1": (_rf(inv="1.0 / np.sqrt((x * x).sum(axis=-1, keepdims=True) / (x.shape[-1] - 1) + eps)"), "D - 1",
+                     _tests(RF)),
+    "rf_axis_1": (_rf(inv="1.0 / np.sqrt((x * x).mean(axis=1, keepdims=True) + eps)"), "axis 1", _tests(RF)),
+    "rf_inv_rms_flat": (
+        {RF: ("def rmsnorm_forward(x, gamma, eps=1e-5):\n"
+              "    inv_rms = 1.0 / np.sqrt((x * x).mean(axis=-1) + eps)\n"
+              "    x_hat = x * inv_rms[..., None]\n"
+              "    return gamma * x_hat, RMSNormCache(x, x_hat, inv_rms, gamma, eps)\n")}, "(..., 1)", _tests(RF)),
+    "rf_plain_tuple_cache": (_rf(out="gamma * x_hat, (x, x_hat, inv_rms, gamma, eps)\n    return None"),
+                             "no field names", _tests(RF)),
     "rf_calls_reference": (
         {RF: ("def rmsnorm_forward(x, gamma, eps=1e-5):\n"
               "    from bn_helpers.rmsnorm import rmsnorm_forward as reference\n"
@@ -124,6 +137,8 @@ MISTAKES = {
     "rb_sign": (_rb(dx="cache.inv_rms * (dx_hat + cache.x_hat * mean_gx)"), "wrong sign", _tests(RB)),
     "rb_sum_not_mean": (_rb(mean_gx="(dx_hat * cache.x_hat).sum(axis=-1, keepdims=True)"), "summed where", _tests(RB)),
     "rb_no_gamma": (_rb(dx_hat="dout"), "forgot gamma", _tests(RB)),
+    "rb_d_from_shape0": (_rb(mean_gx="(dx_hat * cache.x_hat).sum(axis=-1, keepdims=True) / dout.shape[0]"),
+                         "x.shape[0]", _tests(RB)),
     "rb_no_inv_rms": (_rb(dx="dx_hat - cache.x_hat * mean_gx"), "lacks the factor inv_rms", _tests(RB)),
     "rb_dgamma_axis0": (_rb(dgamma="(dout * cache.x_hat).sum(axis=0)"), "summed over axis 0 only", _tests(RB)),
     "rb_dgamma_last_axis": (_rb(dgamma="(dout * cache.x_hat).sum(axis=-1)"), "summed over the last axis", _tests(RB)),

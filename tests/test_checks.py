@@ -86,7 +86,8 @@ def test_a_pass_names_its_cases(capsys):
         return x.mean(axis=0)
     checks.batch_mean(batch_mean, hidden=True)
     out = capsys.readouterr()
-    assert out.out == "batch_mean: 9 cases passed (worked example, random (6, 4), 6 x random shape, own code)\n"
+    assert out.out == (
+        "batch_mean: 10 cases passed (worked example, random (6, 4), float32 (7, 3), 6 x random shape, own code)\n")
     assert out.err == ""
 
 
@@ -172,3 +173,179 @@ def test_a_mismatch_shows_its_largest_error_with_digits_that_differ():
     assert "relative error 7.9e-05" in text
     assert "NaN" in worst(np.array([np.nan, 1.0]), np.array([0.5, 1.0]))
     assert "transpose" in differs(got[:, :1].T, got[:, :1])
+
+
+# --------------------------------------------------------------------------
+# Nothing changed in place, in every part of every check (visible and hidden)
+# --------------------------------------------------------------------------
+
+def _mutate_first_array(value) -> bool:
+    """Change the first entry of the first non-empty array in ``value`` (an array, or tuples, lists, dicts of them)."""
+    if isinstance(value, np.ndarray):
+        if value.size and value.flags.writeable and value.dtype.kind in "iuf":
+            value.flat[0] += 1
+            return True
+        return False
+    if isinstance(value, (list, tuple)):
+        return any(_mutate_first_array(v) for v in value)
+    if isinstance(value, dict):
+        return any(_mutate_first_array(v) for v in value.values())
+    return False
+
+
+def _has_array(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return bool(value.size) and value.dtype.kind in "iuf"
+    if isinstance(value, (list, tuple)):
+        return any(_has_array(v) for v in value)
+    return isinstance(value, dict) and any(_has_array(v) for v in value.values())
+
+
+def _late_mutator(fn, k: int, counter: list):
+    """``fn``, but its k-th call (of those given an array) changes an argument in place after computing the answer."""
+    def wrapped(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        if any(_has_array(a) for a in args):
+            counter[0] += 1
+            if counter[0] == k:
+                assert any(_mutate_first_array(a) for a in args)
+        return result
+    return wrapped
+
+
+def _student(assignment, name, k, counter):
+    """The solution's ``name``, changing an argument in place on its k-th call (a class: in its forward)."""
+    fn = _functions(assignment)[name]
+    if isinstance(fn, type):
+        return type(name, (fn,), {"forward": lambda self, x: _late_mutator(fn.forward, k, counter)(self, x)})
+    return _late_mutator(fn, k, counter)
+
+
+@pytest.mark.parametrize("assignment, name", [(a, n) for a in CASES for n in _graded(a)])
+def test_every_call_of_every_check_refuses_an_argument_changed_in_place(assignment, name):
+    """Wherever in a check (visible or hidden, large inputs, own-code probe) the function changes its input, it fails."""
+    for hidden in (False, True):
+        calls = [0]
+        with contextlib.redirect_stdout(io.StringIO()):
+            getattr(checks, name)(_student(assignment, name, 0, calls), hidden=hidden)  # k = 0: counts, never mutates
+        if calls[0] == 0:  # only numbers go in: nothing can change in place
+            assert name == "keras_to_torch_momentum"
+            continue
+        for k in range(1, calls[0] + 1):
+            with pytest.raises(AssertionError, match="in place"), contextlib.redirect_stdout(io.StringIO()):
+                getattr(checks, name)(_student(assignment, name, k, [0]), hidden=hidden)
+
+
+def test_in_place_changes_are_named_down_to_the_field():
+    from bn_helpers.checks import _common
+    from bn_helpers.numerics import batchnorm_forward
+
+    x = np.arange(6.0).reshape(3, 2)
+    _, cache = batchnorm_forward(x, np.ones(2), np.zeros(2))
+
+    def touches_cache(dout, cache):
+        cache.x_hat[0, 0] = 5.0
+        return dout
+
+    with pytest.raises(AssertionError, match=r"f changed cache\.x_hat in place"):
+        _common.call(touches_cache, "f", x.copy(), cache, names=("dout", "cache"))
+
+    def touches_list(activations):
+        activations[1] *= 2
+        return []
+
+    with pytest.raises(AssertionError, match=r"g changed activations\[1\] in place"):
+        _common.call(touches_list, "g", [x.copy(), x.copy()])
+
+    def appends(activations):
+        activations.append(x)
+        return []
+
+    with pytest.raises(AssertionError, match="changed its argument `activations` in place"):
+        _common.call(appends, "g", [x.copy()])
+
+    def nan_stays_nan(a):
+        return a
+
+    _common.call(nan_stays_nan, "h", np.array([np.nan, 1.0]))  # NaN equals NaN: unchanged
+
+
+def test_a_cache_without_field_names_is_named_not_found_missing():
+    from bn_helpers.checks._common import get_field
+
+    with pytest.raises(TypeError, match=r"cache must be a BatchNormCache, or an object or dict with its named fields; "
+                                        r"got tuple of 3 item\(s\)"):
+        get_field((1, 2, 3), "x_hat")
+    assert get_field({"x_hat": 1}, "x_hat") == 1 and get_field(object(), "x_hat") is None
+
+    def batchnorm_forward(x, gamma, beta, eps=1e-5):
+        mean, var = x.mean(0), x.var(0)
+        x_hat = (x - mean) / np.sqrt(var + eps)
+        return gamma * x_hat + beta, (x, x_hat, mean, var)
+
+    with pytest.raises(AssertionError, match="a plain tuple has no field names"):
+        checks.batchnorm_forward(batchnorm_forward)
+
+
+def test_a_function_that_keeps_its_input_cannot_reach_the_checks_arrays_later():
+    """It gets copies: changing a kept input during a later call changes nothing the check computes with."""
+    kept = []
+
+    def batch_variance(x):
+        if kept:
+            kept[0][...] = 0.0  # the previous call's input, changed after that call returned
+        kept.append(x)
+        return ((x - x.mean(axis=0)) ** 2).mean(axis=0)
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        checks.batch_variance(batch_variance, hidden=True)
+    assert len(kept) > 3
+
+
+# --------------------------------------------------------------------------
+# Every random hidden case is drawn through hidden_rng / random_cases, so that the judge can salt it
+# --------------------------------------------------------------------------
+
+#: Hidden inputs that are the same under every salt: fixed edge cases and the own-code probe, by name.
+_UNSALTED = {"standardize": 2,            # all constant; the own-code probe
+             "layer_stats": 3,            # a constant layer, no layers; the own-code probe
+             "saturation_fraction": 3,    # values at the threshold, zeros at 0; the own-code probe
+             "keras_to_torch_momentum": 2,  # np.float32(0.999), np.float64(0.97)
+             "rmsnorm_forward": 2}        # a row of zeros, D = 1 (its own-code probe is a visible case)
+_OWN_CODE_PROBE_ONLY = {"batchnorm_forward", "undo_params", "batchnorm_backward", "batchnorm_backward_compact",
+                        "spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward",
+                        "groupnorm_forward", "batch_renorm_forward"}
+
+
+def _input_key(value) -> bytes:
+    if isinstance(value, np.ndarray):
+        return str(value.shape).encode() + np.ascontiguousarray(value).tobytes()
+    if isinstance(value, (list, tuple)):
+        return b"(" + b",".join(_input_key(v) for v in value) + b")"
+    return repr(value).encode()
+
+
+def _inputs_seen(assignment, name, hidden, salt) -> list[bytes]:
+    from bn_helpers.checks import _common
+
+    fn, seen = _functions(assignment)[name], []
+    if isinstance(fn, type):
+        student = type(name, (fn,), {"forward": lambda self, x: (seen.append(_input_key(x)), fn.forward(self, x))[1]})
+    else:
+        def student(*args, **kwargs):
+            seen.append(_input_key(args))
+            return fn(*args, **kwargs)
+    with _common.salted(salt), contextlib.redirect_stdout(io.StringIO()):
+        getattr(checks, name)(student, hidden=hidden)
+    return seen
+
+
+@pytest.mark.parametrize("assignment, name", [(a, n) for a in CASES for n in _graded(a)])
+def test_every_random_hidden_case_is_salted(assignment, name):
+    """Under two salts the hidden inputs differ, but for the visible ones and the fixed edge cases named above."""
+    visible = set(_inputs_seen(assignment, name, False, None))
+    one, other = _inputs_seen(assignment, name, True, 1), set(_inputs_seen(assignment, name, True, 2))
+    same = [k for k in one if k in other and k not in visible]
+    allowed = _UNSALTED.get(name, 1 if name in _OWN_CODE_PROBE_ONLY else 0)
+    assert len(same) <= allowed, (len(same), allowed)
+    assert len(one) - len(same) - sum(k in visible for k in one) >= 2  # and there are salted random cases

@@ -269,6 +269,27 @@ def test_backward_errors_name_the_problem():
         norms.groupnorm_forward(x, np.ones(4), np.zeros(4), 2.0)
 
 
+
+@pytest.mark.parametrize("backward", [norms.batchnorm_backward, norms.batchnorm_backward_compact])
+@pytest.mark.parametrize("wrap", [tuple, list, lambda c: c._asdict()], ids=["tuple", "list", "dict"])
+def test_a_cache_without_names_is_refused_with_what_was_expected(backward, wrap):
+    """A plain tuple (or list, or dict) as the cache: a TypeError naming the BatchNormCache and its fields, not AttributeError."""
+    x = np.random.default_rng(8).normal(size=(4, 3))
+    _, cache = batchnorm_forward(x, np.ones(3), np.zeros(3))
+    with pytest.raises(TypeError, match=r"cache must be the BatchNormCache returned by batchnorm_forward; got "
+                                        r"\w+ .*named fields x, x_hat, mean, var, inv_std, gamma, beta, eps"):
+        backward(np.ones_like(x), wrap(cache))
+
+
+def test_renorm_backward_names_its_cache():
+    x = np.random.default_rng(9).normal(size=(4, 3))
+    _, cache = batchnorm_forward(x, np.ones(3), np.zeros(3))
+    with pytest.raises(TypeError, match="cache must be the RenormCache returned by batch_renorm_forward; got BatchNormCache"):
+        norms.batch_renorm_backward(np.ones_like(x), cache)
+    with pytest.raises(TypeError, match="got tuple of 4 item"):
+        norms.batch_renorm_backward(np.ones_like(x), (1, 2, 3, 4))
+
+
 # --------------------------------------------------------------------------
 # float16: summed and computed in float32, rounded once (as PyTorch's CPU kernels do)
 # --------------------------------------------------------------------------

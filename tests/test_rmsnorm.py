@@ -115,7 +115,8 @@ def test_errors_name_the_argument():
     _, cache = rmsnorm_forward(np.ones((2, 3)), np.ones(3))
     with pytest.raises(ValueError, match="dout"):
         rmsnorm_backward(np.ones((3, 2)), cache)
-    with pytest.raises(TypeError, match="RMSNormCache"):
+    with pytest.raises(TypeError, match=r"cache must be the RMSNormCache returned by rmsnorm_forward; got tuple of 5 "
+                                        r"item\(s\) \(a RMSNormCache has the named fields x, x_hat, inv_rms, gamma, eps\)"):
         rmsnorm_backward(np.ones((2, 3)), tuple(cache))
     assert isinstance(cache, RMSNormCache)
 

@@ -1,7 +1,9 @@
 """What every check shares: calling student code safely, comparing, diagnosing.
 
 Student code is called through :func:`call`, which bounds its time
-(:data:`TIME_BUDGET` seconds) and turns its exceptions into hints;
+(:data:`TIME_BUDGET` seconds), turns its exceptions into hints and fails
+when it changed an argument in place (every argument is copied before the
+call and compared after it);
 :func:`own_code` fails when the student's function leans on ``bn_helpers``'
 reference implementations; :func:`diagnose` finds which known mistake an
 output matches.
@@ -9,7 +11,9 @@ output matches.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
+import re
 import signal
 import sys
 import threading
@@ -20,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _reference
+from .._validate import check_named
 
 #: Seconds one call of student code may take before the check gives up.
 TIME_BUDGET = 5.0
@@ -52,22 +57,38 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
+def _describe_one(a) -> str:
+    if isinstance(a, np.ndarray):
+        return f"array of shape {a.shape} ({a.dtype})"
+    if isinstance(a, tuple) and hasattr(type(a), "_fields"):
+        return f"a {type(a).__name__}"
+    text = repr(a)
+    if isinstance(a, (list, tuple, dict)) and len(text) > 80:
+        return f"{type(a).__name__} of {len(a)} item(s)"
+    return text
+
+
 def describe(args: tuple) -> str:
-    parts = []
-    for a in args:
-        if isinstance(a, np.ndarray):
-            parts.append(f"array of shape {a.shape} ({a.dtype})")
-        else:
-            parts.append(repr(a))
-    return ", ".join(parts)
+    return ", ".join(_describe_one(a) for a in args)
 
 
-def call(fn: Callable, name: str, *args, **kwargs) -> Any:
-    """Call student code with a time budget; turn its errors into hints."""
+def call(fn: Callable, name: str, *args, names: tuple[str, ...] | None = None, **kwargs) -> Any:
+    """Call student code on the checks' arguments: bounded in time, errors turned into hints, nothing changed in place.
+
+    The function gets copies (:func:`snapshot`: arrays, and the arrays inside
+    tuples, lists, dicts and named caches), compared with the check's own
+    arguments after the call: a function that changed one fails with
+    :func:`in_place_message`, and a function that keeps a reference to its
+    input cannot change the check's arrays later either, so that whatever a
+    check computes from its arguments is computed from what the function was
+    given. ``names`` names the positional arguments in that message
+    (default: the function's own parameter names, else "argument k").
+    """
     __tracebackhide__ = True  # noqa: F841 (IPython hides this frame)
+    given, given_kw = [snapshot(a) for a in args], {k: snapshot(v) for k, v in kwargs.items()}
     try:
         with time_limit(TIME_BUDGET):
-            return fn(*args, **kwargs)
+            result = fn(*given, **given_kw)
     except _OutOfTime:
         raise AssertionError(
             f"{name} did not return within {TIME_BUDGET:g} s on ({describe(args)}). "
@@ -84,6 +105,9 @@ def call(fn: Callable, name: str, *args, **kwargs) -> Any:
             "Check the shapes of your intermediate results: per-feature statistics over the "
             "batch have shape (D,) and come from axis=0."
         ) from exc
+    arg_names = _argument_names(fn, len(args), names)
+    unchanged({**dict(zip(arg_names, args)), **kwargs}, {**dict(zip(arg_names, given)), **given_kw}, name)
+    return result
 
 
 def as_array(value, name: str, what: str) -> NDArray:
@@ -99,22 +123,96 @@ def expect_shape(arr: NDArray, shape: tuple, name: str, what: str, hint: str = "
         )
 
 
+#: What every exercise states about dtypes, and what a check says when an answer breaks it.
+DTYPE_RULE = ("return the input's dtype (float32 in, float32 out); computing in float64 inside is fine if you "
+              "cast the result back, e.g. `.astype(x.dtype)`")
+
+
 def expect_dtype(arr: NDArray, dtype, name: str, what: str) -> None:
     if arr.dtype != dtype:
         raise AssertionError(
-            f"{name}: {what} has dtype {arr.dtype} but the input was {np.dtype(dtype)}; "
-            "keep the input's dtype (avoid np.float64(...) constants and astype)."
+            f"{name}: {what} has dtype {arr.dtype} but the input was {np.dtype(dtype)}; {DTYPE_RULE} "
+            "(the exercise states it; look for np.float64(...) constants or astype)."
         )
 
 
-def unchanged(before: dict[str, NDArray], after: dict[str, NDArray], name: str) -> None:
+# --------------------------------------------------------------------------
+# Nothing changed in place: a snapshot before each call, compared after it
+# --------------------------------------------------------------------------
+
+def snapshot(value):
+    """A deep copy of the arrays in ``value``: an array, or (named) tuples, lists and dicts of them.
+
+    Anything else (a number, a string, an object) is kept as it is: the checks pass no other mutable argument.
+    """
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True)
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):
+        return type(value)._make(snapshot(v) for v in value)
+    if isinstance(value, (list, tuple)):
+        return (tuple if isinstance(value, tuple) else list)(snapshot(v) for v in value)
+    if isinstance(value, dict):
+        return {k: snapshot(v) for k, v in value.items()}
+    return value
+
+
+def _same_array(old: NDArray, new) -> bool:
+    if not isinstance(new, np.ndarray) or old.shape != new.shape or old.dtype != new.dtype:
+        return False
+    try:
+        return bool(np.array_equal(old, new, equal_nan=True))
+    except TypeError:  # a dtype without NaN (object, str)
+        return bool(np.array_equal(old, new))
+
+
+def changed_part(old, new, path: str) -> str | None:
+    """The first part of ``new`` that differs from ``old``, its :func:`snapshot` ("x", "cache.x_hat", "a[2]"), or None."""
+    if isinstance(old, np.ndarray):
+        return None if _same_array(old, new) else path
+    if isinstance(old, tuple) and hasattr(type(old), "_fields"):
+        parts = zip(type(old)._fields, old, new)
+        return next((w for f, o, n in parts if (w := changed_part(o, n, f"{path}.{f}"))), None)
+    if isinstance(old, (list, tuple)):
+        if not isinstance(new, (list, tuple)) or len(new) != len(old):
+            return path
+        return next((w for i, (o, n) in enumerate(zip(old, new)) if (w := changed_part(o, n, f"{path}[{i}]"))), None)
+    if isinstance(old, dict):
+        if not isinstance(new, dict) or set(new) != set(old):
+            return path
+        return next((w for k, o in old.items() if (w := changed_part(o, new[k], f"{path}[{k!r}]"))), None)
+    return None
+
+
+def _argument_names(fn: Callable, count: int, names) -> list[str]:
+    """Names of the first ``count`` positional arguments: ``names``, else the function's own, else "argument k"."""
+    found = list(names or ())[:count]
+    if len(found) < count:
+        try:
+            params = [p.name for p in inspect.signature(fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            params = []
+        found += params[len(found):count]
+    return found + [f"argument {k + 1}" for k in range(len(found), count)]
+
+
+def in_place_message(name: str, path: str) -> str:
+    """What a check says when student code changed ``path`` (an argument, or an array inside one) in place."""
+    root = re.split(r"[.\[]", path, maxsplit=1)[0]
+    if path == root:
+        return (f"{name} changed its argument `{path}` in place (for example `{path} -= ...` or "
+                f"`{path}[...] = ...`). The caller still needs it: compute into a new array, "
+                f"e.g. `x_centered = x - mean`.")
+    return (f"{name} changed {path} in place (for example `a *= ...` or `a[...] = ...` on an array read from "
+            f"`{root}`). `{root}` belongs to the caller, who still needs it: compute into new arrays.")
+
+
+def unchanged(before: dict, after: dict, name: str) -> None:
+    """Fail when an argument (``after[name]``) differs from its :func:`snapshot` ``before[name]``."""
     for arg, old in before.items():
-        if not np.array_equal(old, after[arg], equal_nan=True):
-            raise AssertionError(
-                f"{name} changed its argument `{arg}` in place (for example `{arg} -= ...` or "
-                f"`{arg}[...] = ...`). The caller still needs it: compute into a new array, "
-                f"e.g. `x_centered = x - mean`."
-            )
+        where = changed_part(old, after[arg], arg)
+        if where:
+            raise AssertionError(in_place_message(name, where))
 
 
 #: Set by the judge while it runs one test cell: every ``files`` set a check watches is added, so the judge can
@@ -277,12 +375,22 @@ def random_cases(seed: int, count: int = 6) -> Iterator[NDArray]:
 
 
 def large_mean_batch() -> NDArray:
-    """float32 data with mean 1e4 and noise 1e-2: E[x^2] - E[x]^2 returns garbage here."""
-    rng = np.random.default_rng(2015)
+    """float32 data with mean 1e4 and noise 1e-2: E[x^2] - E[x]^2 returns garbage here (a hidden case: salted)."""
+    rng = hidden_rng(2015)
     return (1e4 + 1e-2 * rng.standard_normal((64, 8))).astype(np.float32)
 
 
-def get_field(cache, field: str):
+def get_field(cache, field: str, cache_type: str = "BatchNormCache"):
+    """``cache.<field>`` (a dict's entry), or None when the cache lacks that field.
+
+    Raises
+    ------
+    TypeError
+        If ``cache`` has no named fields at all (a plain tuple or list, an
+        array): "cache must be a BatchNormCache, or an object or dict with its
+        named fields; got tuple of 8 items" (from :func:`bn_helpers._validate.check_named`).
+    """
+    check_named(cache, "cache", cache_type)
     if isinstance(cache, dict):
         return cache.get(field)
     return getattr(cache, field, None)

@@ -25,7 +25,8 @@ from numpy.typing import NDArray
 
 from .. import norms, rmsnorm
 from ..gradcheck import numerical_gradient
-from ._common import REFERENCE_FILES, call, watch_reference
+from ._common import REFERENCE_FILES, call, expect_dtype, hidden_rng, watch_reference
+from .._validate import check_named
 from ._messages import Cases, closest, worst
 from ._messages import call as _call_with_hint
 
@@ -59,14 +60,6 @@ def _as_array(value, name: str, what: str) -> NDArray:
     if not isinstance(value, (np.ndarray, np.generic, float, int, list)):
         raise AssertionError(f"{name} must return {what} as a NumPy array; got {type(value).__name__}")
     return np.asarray(value)
-
-
-def _unchanged(before: dict, after: dict, name: str) -> None:
-    for arg, old in before.items():
-        if not np.array_equal(old, after[arg], equal_nan=True):
-            raise AssertionError(
-                f"{name} changed its argument `{arg}` in place (for example `{arg} -= ...` or `{arg} *= ...`). "
-                "The caller still needs it: compute into a new array.")
 
 
 # --------------------------------------------------------------------------
@@ -111,6 +104,9 @@ def _nb_mistakes(g, x_hat, inv_std, axes) -> list:
         ("You summed where the formula has means: divide both sums over `axes` by M, the number of values in "
          "one group (the product of x_hat.shape[a] for a in axes).",
          lambda: _nb(g, x_hat, inv_std, axes, m=1)),
+        ("M is wrong: you divided by M - 1 (as in the unbiased variance). The forward's statistics are means "
+         "over the group, so both terms divide by M itself, the product of x_hat.shape[a] for a in axes.",
+         lambda: _nb(g, x_hat, inv_std, axes, m=m - 1) if m > 1 else None),
         ("M is wrong: you divided by x_hat.shape[0], the batch size. M is the number of values averaged in one "
          "group: the product of x_hat.shape[a] for a in axes.",
          lambda: _nb(g, x_hat, inv_std, axes, m=x_hat.shape[0])),
@@ -149,9 +145,9 @@ def _nb_fallback(got, want, x_hat, axes, tol) -> str:
             "the means over `axes`, on a small case by hand.")
 
 
-def _nb_case(kind, x, axes_view, view, eps, seed):
+def _nb_case(kind, x, axes_view, view, eps, seed, rng=None):
     """(label, dx_hat, x_hat, inv_std, axes) as the wrapper of ``kind`` would call normalize_backward."""
-    rng = np.random.default_rng(seed)
+    rng = rng or np.random.default_rng(seed)
     xv = x.reshape(view)
     mean = xv.astype(_F64).mean(axis=axes_view, keepdims=True)
     var = xv.astype(_F64).var(axis=axes_view, keepdims=True)
@@ -168,39 +164,39 @@ def _nb_cases(hidden: bool):
     cases = [
         _nb_case("layer norm", rng.normal(1, 2, (6, 5)), (1,), (6, 5), 1e-5, 1),
         _nb_case("spatial batch norm", rng.normal(-1, 3, (4, 3, 2, 2)), (0, 2, 3), (4, 3, 2, 2), 1e-5, 2),
+        _nb_case("layer norm", rng.normal(0.5, 2, (5, 4)).astype(np.float32), (1,), (5, 4), 1e-5, 7),
     ]
     if hidden:
-        cases.append(_nb_case("instance norm", rng.normal(0, 1, (3, 4, 3, 2)), (2, 3), (3, 4, 3, 2), 1e-5, 3))
+        rng = hidden_rng(12)
+        cases.append(_nb_case("instance norm", rng.normal(0, 1, (3, 4, 3, 2)), (2, 3), (3, 4, 3, 2), 1e-5, 3, rng))
         cases.append(_nb_case("group norm (G=2)", rng.normal(2, 1, (2, 4, 3, 3)), (2, 3, 4), (2, 2, 2, 3, 3),
-                              1e-5, 4))
-        cases.append(_nb_case("layer norm on tokens", rng.normal(0, 2, (2, 3, 7)), (2,), (2, 3, 7), 1e-5, 5))
-        cases.append(_nb_case("layer norm, eps = 0.5", 0.3 * rng.normal(0, 1, (5, 4)), (1,), (5, 4), 0.5, 6))
+                              1e-5, 4, rng))
+        cases.append(_nb_case("layer norm on tokens", rng.normal(0, 2, (2, 3, 7)), (2,), (2, 3, 7), 1e-5, 5, rng))
+        cases.append(_nb_case("layer norm, eps = 0.5", 0.3 * rng.normal(0, 1, (5, 4)), (1,), (5, 4), 0.5, 6, rng))
         for k in range(6):
             dtype = np.float32 if k % 2 else np.float64
             n, c, h, w = (int(v) for v in rng.integers(2, 6, 4))
             choice = k % 3
             x = rng.normal(rng.normal(0, 3), rng.uniform(0.3, 4), (n, c, h, w)).astype(dtype)
             if choice == 0:
-                cases.append(_nb_case("random spatial batch norm", x, (0, 2, 3), x.shape, 1e-5, 10 + k))
+                cases.append(_nb_case("random spatial batch norm", x, (0, 2, 3), x.shape, 1e-5, 10 + k, rng))
             elif choice == 1:
-                cases.append(_nb_case("random layer norm", x, (1, 2, 3), x.shape, 1e-5, 10 + k))
+                cases.append(_nb_case("random layer norm", x, (1, 2, 3), x.shape, 1e-5, 10 + k, rng))
             else:
-                cases.append(_nb_case("random instance norm", x, (2, 3), x.shape, 1e-5, 10 + k))
+                cases.append(_nb_case("random instance norm", x, (2, 3), x.shape, 1e-5, 10 + k, rng))
     return cases
 
 
-def _nb_check_case(fn, name, label, dx_hat, x_hat, inv_std, axes, strict_dtype):
-    args = {"dx_hat": dx_hat.copy(), "x_hat": x_hat.copy(), "inv_std": inv_std.copy()}
-    before = {k: v.copy() for k, v in args.items()}
+def _nb_check_case(fn, name, label, dx_hat, x_hat, inv_std, axes):
     try:
-        result = call(fn, name, args["dx_hat"], args["x_hat"], args["inv_std"], axes)
+        result = call(fn, name, dx_hat.copy(), x_hat.copy(), inv_std.copy(), axes,
+                      names=("dx_hat", "x_hat", "inv_std", "axes"))
     except AssertionError as exc:
         cause = exc.__cause__
         if cause is not None and isinstance(cause, (ValueError, IndexError, TypeError)):
             raise AssertionError(f"{name} raised {type(cause).__name__}: {cause}\n  on {label}. {_KEEPDIMS_HINT}") \
                 from cause
         raise
-    _unchanged(before, args, name)
     dx = _as_array(result, name, "dx")
     g, xh, s = (a.astype(_F64) for a in (dx_hat, x_hat, inv_std))
     want = _nb_reference(g, xh, s, axes)
@@ -208,9 +204,7 @@ def _nb_check_case(fn, name, label, dx_hat, x_hat, inv_std, axes, strict_dtype):
         raise AssertionError(
             f"{name}: dx has shape {dx.shape}; it must have the shape of x_hat, {want.shape} ({label}). "
             f"{_KEEPDIMS_HINT}")
-    if strict_dtype and dx.dtype != x_hat.dtype:
-        raise AssertionError(f"{name}: dx has dtype {dx.dtype} but x_hat was {x_hat.dtype}; keep the input's dtype "
-                             "(avoid astype(np.float64) and np.float64(...) constants).")
+    expect_dtype(dx, x_hat.dtype, name, "dx")
     rtol = _tolerance(x_hat.dtype)
     if _close(dx, want, rtol):
         return
@@ -221,8 +215,11 @@ def _nb_check_case(fn, name, label, dx_hat, x_hat, inv_std, axes, strict_dtype):
     raise AssertionError(f"{name}: {message}\n  {label}: dx {worst(got, want)}")
 
 
-def _wrappers(fn):
-    """Layer, spatial batch, instance and group norm backward built on the student's ``fn``, as the notebook gives them."""
+def _wrappers(fn, name="normalize_backward"):
+    """Layer, spatial batch, instance and group norm backward built on the student's ``fn``, as the notebook gives them.
+
+    ``fn`` is called through :func:`call` (time budget, nothing changed in place).
+    """
 
     def make(view_of, axes_of):
         def backward(dout, cache):
@@ -234,7 +231,8 @@ def _wrappers(fn):
             view, axes = view_of(x), axes_of(x)
             dx_hat = (dout * cache.gamma.reshape(shape)).reshape(view)
             inv_std = np.expand_dims(cache.inv_std, axes)
-            dx = fn(dx_hat, cache.x_hat.reshape(view), inv_std, axes)
+            dx = call(fn, name, dx_hat, cache.x_hat.reshape(view), inv_std, axes,
+                      names=("dx_hat", "x_hat", "inv_std", "axes"))
             return np.asarray(dx).reshape(x.shape), dgamma, dbeta
         return backward
 
@@ -250,19 +248,23 @@ def _wrappers(fn):
 
 
 def _nb_gradient_check(fn, name):
-    rng = np.random.default_rng(21)
-    for kind, (forward, backward, shape, extra) in _wrappers(fn).items():
+    rng = hidden_rng(21)
+    for kind, (forward, backward, shape, extra) in _wrappers(fn, name).items():
         x = rng.normal(0.5, 1.5, shape)
         c = shape[1]
         gamma, beta, dout = rng.uniform(0.5, 2, c), rng.normal(0, 1, c), rng.standard_normal(shape)
         _, cache = forward(x, gamma, beta, **extra)
         try:
             dx, dgamma, dbeta = backward(dout, cache)
-        except AssertionError:  # a check's verdict from inside (e.g. out of time): as it is
-            raise
-        except Exception as exc:
+        except AssertionError as failure:  # a check's verdict from inside (out of time, in place): as it is
+            exc = failure.__cause__
+            if exc is None:
+                raise
             raise AssertionError(f"{name}, used by the {kind} backward, raised {type(exc).__name__}: {exc}. "
                                  f"{_KEEPDIMS_HINT}") from exc
+        except Exception as exc:  # the wrapper's own reshape of a dx of the wrong size
+            raise AssertionError(f"{name}, used by the {kind} backward, gave a dx it could not reshape "
+                                 f"({type(exc).__name__}: {exc}). {_KEEPDIMS_HINT}") from exc
         numeric = numerical_gradient(lambda v: forward(v, gamma, beta, **extra)[0], x, dout)
         err = float(np.abs(dx - numeric).max() / (np.abs(numeric).max() + 1e-12))
         if not np.all(np.isfinite(dx)) or err > 1e-6:
@@ -276,7 +278,7 @@ def normalize_backward(fn: Callable, hidden: bool = False) -> None:
     """Check ``fn(dx_hat, x_hat, inv_std, axes) -> dx`` against the compact backward over ``axes``.
 
     Cases: layer norm on (6, 5), axes (1,); spatial batch norm on (4, 3, 2, 2),
-    axes (0, 2, 3). ``hidden=True`` adds instance norm, group norm on the
+    axes (0, 2, 3); layer norm on float32 (5, 4) (dtype kept). ``hidden=True`` adds instance norm, group norm on the
     (N, G, C/G, H, W) view, layer norm on (B, T, D) tokens, a large eps, random
     shapes in float32 and float64 (dtype kept), the layer, spatial batch,
     instance and group norm backward built on ``fn`` against numerical
@@ -287,8 +289,8 @@ def normalize_backward(fn: Callable, hidden: bool = False) -> None:
     ------
     AssertionError
         Naming the likely mistake: the mean term or the x_hat term left out
-        or with the wrong sign, sums instead of means, a wrong M (the batch
-        size, the whole array, one axis), sums over the wrong axes (the other
+        or with the wrong sign, sums instead of means, a wrong M (M - 1, the
+        batch size, the whole array, one axis), sums over the wrong axes (the other
         axes, axis 0 only, the whole array, the last axis), inv_std missing
         or twice, sums without keepdims, an input changed in place, a dtype
         not kept.
@@ -297,7 +299,7 @@ def normalize_backward(fn: Callable, hidden: bool = False) -> None:
     passed = Cases(name)
     cases = _nb_cases(hidden)
     for label, dx_hat, x_hat, inv_std, axes in cases:
-        _nb_check_case(fn, name, label, dx_hat, x_hat, inv_std, axes, strict_dtype=hidden)
+        _nb_check_case(fn, name, label, dx_hat, x_hat, inv_std, axes)
         passed.add(label.split(",")[0])
     if hidden:
         _nb_gradient_check(fn, name)
@@ -317,12 +319,15 @@ _RMS_HINT = ("Check the shapes: x is (..., D), gamma (D,); statistics per row ar
              "cache.gamma.")
 
 
-def _rms_out(x, gamma, eps, axis=-1, center=False, eps_outside=False, root=True, use_gamma=True, mean=True):
+def _rms_out(x, gamma, eps, axis=-1, center=False, eps_outside=False, root=True, use_gamma=True, mean=True, ddof=0):
     x = np.asarray(x, _F64)
     gamma = np.asarray(gamma, _F64)
     if center:
         x = x - x.mean(axis=axis, keepdims=True)
-    ms = np.mean(x * x, axis=axis, keepdims=True) if mean else np.sum(x * x, axis=axis, keepdims=True)
+    count = x.size if axis is None else x.shape[axis]
+    if ddof and count <= ddof:
+        return None
+    ms = np.sum(x * x, axis=axis, keepdims=True) / ((count - ddof) if mean else 1)
     if eps_outside:
         denom = np.sqrt(ms) + eps
     elif root:
@@ -348,6 +353,11 @@ def _rms_out_mistakes(x, gamma, eps) -> list:
          lambda: _rms_out(x, gamma, eps, root=False)),
         ("You used the sum of squares where RMSNorm has their MEAN over the D features: "
          "sqrt(mean(x**2) + eps).", lambda: _rms_out(x, gamma, eps, mean=False)),
+        ("You divided the sum of squares by D - 1: RMSNorm takes the MEAN of x**2 over the D features, "
+         "sum(x**2) / D, as np.mean(x**2, axis=-1) does.", lambda: _rms_out(x, gamma, eps, ddof=1)),
+        ("Your statistics run over axis 1, which is the last axis only for 2-D input: for (B, T, D) tokens it "
+         "is T. RMSNorm normalizes over the features, the LAST axis: axis=-1, keepdims=True.",
+         lambda: _rms_out(x, gamma, eps, axis=1) if x64.ndim > 2 else None),
         ("Your statistics run over axis 0 (the batch), as in batch norm. RMSNorm normalizes each row over its "
          "features: the LAST axis, axis=-1.", lambda: _rms_out(x, gamma, eps, axis=0)),
         ("Your statistics run over the whole array. RMSNorm normalizes each row on its own, over the last "
@@ -362,7 +372,11 @@ def _rms_cases(hidden: bool):
     rng = np.random.default_rng(19)
     cases = [("random (4, 6)", rng.normal(0.5, 2, (4, 6)), rng.uniform(0.5, 2, 6), 1e-5),
              ("tokens (2, 3, 5) with eps = 0.5", 0.5 * rng.normal(0, 1, (2, 3, 5)), rng.uniform(0.5, 2, 5), 0.5)]
+    f32 = np.float32
+    cases.append(("float32 tokens (3, 2, 4)", rng.normal(1, 2, (3, 2, 4)).astype(f32), rng.uniform(0.5, 2, 4).astype(f32),
+                  1e-5))
     if hidden:
+        rng = hidden_rng(19)
         for k in range(6):
             dtype = np.float32 if k % 2 else np.float64
             shape = tuple(int(v) for v in rng.integers(1, 6, int(rng.integers(1, 5))))
@@ -377,6 +391,10 @@ def _rms_cases(hidden: bool):
     return cases
 
 
+#: How many of :func:`_rms_cases`' cases are visible (the rest are hidden and drawn through ``hidden_rng``).
+_VISIBLE_RMS = 3
+
+
 def _read(cache, field):
     if isinstance(cache, dict):
         return cache.get(field)
@@ -387,8 +405,9 @@ def rmsnorm_forward(fn: Callable, hidden: bool = False) -> None:
     """Check ``fn(x, gamma, eps) -> (out, cache)``: RMSNorm over the last axis.
 
     ``out`` must equal ``gamma * x / sqrt(mean(x**2, axis=-1) + eps)``; the cache
-    must hold ``x_hat`` and ``inv_rms`` (shape (..., 1), or (...,)) with
-    those values. Cases: (4, 6); (2, 3, 5) tokens with eps=0.5. ``hidden=True``
+    must hold ``x_hat`` and ``inv_rms`` (shape (..., 1), as the exercise states) with
+    those values. Cases: (4, 6); (2, 3, 5) tokens with eps=0.5; float32 tokens (3, 2, 4)
+    (dtype kept). ``hidden=True``
     adds random shapes of 1 to 4 axes in float32 and float64 (dtype kept), a
     row of zeros, D = 1, and a check that no reference code is called.
 
@@ -397,18 +416,16 @@ def rmsnorm_forward(fn: Callable, hidden: bool = False) -> None:
     AssertionError
         Naming the likely mistake: the mean subtracted (layer norm), the std
         instead of the RMS, eps outside the root or ignored, no root, a sum
-        instead of a mean, the wrong axis (batch or whole array), gamma
-        forgotten or divided by, a cache without ``x_hat``/``inv_rms``, an
-        input changed in place, a dtype not kept.
+        instead of a mean or a divisor D - 1, the wrong axis (batch, axis 1 of
+        tokens, whole array), gamma forgotten or divided by, a cache without
+        ``x_hat``/``inv_rms`` or without field names, ``inv_rms`` of shape
+        (...,), an input changed in place, a dtype not kept.
     """
     name = "rmsnorm_forward"
     passed = Cases(name)
     cases = _rms_cases(hidden)
     for label, x, gamma, eps in cases:
-        args = {"x": x.copy(), "gamma": gamma.copy()}
-        before = {k: v.copy() for k, v in args.items()}
-        result = _call_with_hint(fn, name, args["x"], args["gamma"], eps, hint=_RMS_HINT)
-        _unchanged(before, args, name)
+        result = _call_with_hint(fn, name, x.copy(), gamma.copy(), eps, hint=_RMS_HINT, names=("x", "gamma", "eps"))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise AssertionError(f"{name} must return a pair (out, cache); got {type(result).__name__}"
                                  + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
@@ -419,9 +436,7 @@ def rmsnorm_forward(fn: Callable, hidden: bool = False) -> None:
         if out.shape != x.shape:
             raise AssertionError(f"{name}: out has shape {out.shape}; it must have the shape of x, {x.shape} "
                                  f"({where}). Keep the last axis with keepdims=True in the mean of x**2.")
-        if hidden and out.dtype != x.dtype:
-            raise AssertionError(f"{name}: out has dtype {out.dtype} but x was {x.dtype}; keep the input's dtype "
-                                 "(avoid astype(np.float64) and np.float64(...) constants).")
+        expect_dtype(out, x.dtype, name, "out")
         rtol = _tolerance(x.dtype)
         if not _close(out, want, rtol):
             got = out.astype(_F64)
@@ -430,6 +445,11 @@ def rmsnorm_forward(fn: Callable, hidden: bool = False) -> None:
                 message = "wrong out: out = gamma * x / sqrt(mean(x**2, axis=-1, keepdims=True) + eps)."
             raise AssertionError(f"{name}: {message}\n  {where}: out {worst(got, want)}")
         cache = result[1]
+        try:
+            check_named(cache, cache_type="RMSNormCache")
+        except TypeError as exc:
+            raise AssertionError(f"{name}: {exc}. Return RMSNormCache(x, x_hat, inv_rms, gamma, eps), as the "
+                                 "notebook's setup cell defines it: the backward reads its fields by name.") from None
         for field, ref in (("x_hat", want_cache.x_hat), ("inv_rms", want_cache.inv_rms)):
             value = _read(cache, field)
             if value is None:
@@ -438,6 +458,12 @@ def rmsnorm_forward(fn: Callable, hidden: bool = False) -> None:
                     "as the notebook's setup cell defines it: the backward reads cache.x_hat and cache.inv_rms.")
             value = np.asarray(value, _F64)
             ref = np.asarray(ref, _F64)
+            if field == "inv_rms" and value.shape != ref.shape:
+                hint = (" You dropped the last axis: keep it with keepdims=True" if value.shape == ref.shape[:-1] else "")
+                raise AssertionError(
+                    f"{name}: cache.inv_rms has shape {value.shape}; it must have shape {ref.shape}, (..., 1), as the "
+                    f"exercise states, so that it broadcasts against x (the backward multiplies by it).{hint} "
+                    f"({where}).")
             if value.size != ref.size or not np.allclose(value.reshape(ref.shape), ref, rtol=10 * rtol,
                                                           atol=10 * rtol * np.abs(ref).max(initial=0.0)):
                 raise AssertionError(
@@ -457,12 +483,12 @@ def rmsnorm_forward(fn: Callable, hidden: bool = False) -> None:
 # --------------------------------------------------------------------------
 
 def _rms_grads(dout, cache, rms_path=True, mean_term=False, sign=1.0, divide=True, use_gamma=True, axis=-1,
-               scale=True):
+               scale=True, n=None):
     d = np.asarray(dout, _F64)
     x_hat = np.asarray(cache.x_hat, _F64)
     inv = np.asarray(cache.inv_rms, _F64)
     g = d * np.asarray(cache.gamma, _F64) if use_gamma else d
-    n = x_hat.shape[axis] if divide else 1
+    n = n if n is not None else x_hat.shape[axis] if divide else 1
     out = g.copy()
     if rms_path:
         out = out - sign * x_hat * np.sum(g * x_hat, axis=axis, keepdims=True) / n
@@ -485,6 +511,9 @@ def _rms_dx_mistakes(dout, cache) -> list:
          lambda: _rms_grads(dout, cache, divide=False)),
         ("You forgot gamma in dx: out = gamma * x_hat, so dx_hat = dout * gamma before going further back.",
          lambda: _rms_grads(dout, cache, use_gamma=False)),
+        ("You took D from x.shape[0], the number of rows: D is the number of features, x.shape[-1] (the mean in "
+         "the RMS term runs over the last axis).", lambda: _rms_grads(dout, cache, n=np.shape(dout)[0])
+         if np.shape(dout)[0] != np.shape(dout)[-1] else None),
         ("Your sum in the RMS term runs over axis 0 (the batch). Each row has its own RMS: sum over the last "
          "axis, keepdims=True.", lambda: _rms_grads(dout, cache, axis=0)),
         ("dx lacks the factor inv_rms: every path into x goes through x_hat = x * inv_rms.",
@@ -515,9 +544,11 @@ def _rms_dgamma_mistakes(dout, cache) -> list:
 
 def _rms_backward_cases(hidden: bool):
     out = []
+    salted = hidden_rng(40)
     for label, x, gamma, eps in _rms_cases(hidden):
         _, cache = rmsnorm.rmsnorm_forward(x, gamma, eps)
-        dout = np.random.default_rng(len(out) + 40).standard_normal(x.shape).astype(x.dtype)
+        rng = np.random.default_rng(len(out) + 40) if len(out) < _VISIBLE_RMS else salted
+        dout = rng.standard_normal(x.shape).astype(x.dtype)
         out.append((label, dout, cache))
     return out
 
@@ -530,7 +561,7 @@ def rmsnorm_backward(fn: Callable, hidden: bool = False) -> None:
     """Check ``fn(dout, cache) -> (dx, dgamma)`` with the reference's ``RMSNormCache``.
 
     Cases: (4, 6); (2, 3, 5) tokens with eps=0.5 (dgamma sums over the first
-    two axes). ``hidden=True`` adds random shapes of 1 to 4 axes in float32 and
+    two axes); float32 tokens (3, 2, 4) (dtype kept). ``hidden=True`` adds random shapes of 1 to 4 axes in float32 and
     float64 (dtype kept), a row of zeros, D = 1, numerical gradients through
     the reference forward, and a check that no reference code is called.
 
@@ -539,7 +570,7 @@ def rmsnorm_backward(fn: Callable, hidden: bool = False) -> None:
     AssertionError
         Naming the likely mistake: the path through the RMS left out, the
         layer-norm backward (a - mean(dx_hat) term), the wrong sign, a sum
-        instead of a mean, gamma forgotten, the sum over axis 0, inv_rms
+        instead of a mean, D taken from x.shape[0], gamma forgotten, the sum over axis 0, inv_rms
         missing; dgamma summed over the wrong axes (its shape), as a mean,
         without x_hat, with x or times gamma; inputs changed in place.
     """
@@ -547,13 +578,7 @@ def rmsnorm_backward(fn: Callable, hidden: bool = False) -> None:
     passed = Cases(name)
     cases = _rms_backward_cases(hidden)
     for label, dout, cache in cases:
-        d_in, c_in = dout.copy(), _copy_rms_cache(cache)
-        result = _call_with_hint(fn, name, d_in, c_in, hint=_RMS_HINT)
-        _unchanged({"dout": dout}, {"dout": d_in}, name)
-        for field in ("x", "x_hat", "inv_rms", "gamma"):
-            if not np.array_equal(getattr(c_in, field), getattr(cache, field)):
-                raise AssertionError(f"{name} changed cache.{field} in place. The cache belongs to the forward "
-                                     "pass: compute into new arrays.")
+        result = _call_with_hint(fn, name, dout.copy(), _copy_rms_cache(cache), hint=_RMS_HINT, names=("dout", "cache"))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise AssertionError(f"{name} must return a pair (dx, dgamma); got {type(result).__name__}"
                                  + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
@@ -571,11 +596,8 @@ def rmsnorm_backward(fn: Callable, hidden: bool = False) -> None:
                     "you summed over the last axis (the features): sum over every OTHER axis, one value per feature"
                     if dgamma.shape == x.shape[:-1] else "one value per feature, summed over every axis but the last")
             raise AssertionError(f"{name}: dgamma has shape {dgamma.shape}; expected ({D},): {hint} ({where}).")
-        if hidden:
-            for got, lab in ((dx, "dx"), (dgamma, "dgamma")):
-                if got.dtype != x.dtype:
-                    raise AssertionError(f"{name}: {lab} has dtype {got.dtype} but x was {x.dtype}; keep the input's "
-                                         "dtype (avoid astype(np.float64) and np.float64(...) constants).")
+        for got, lab in ((dx, "dx"), (dgamma, "dgamma")):
+            expect_dtype(got, x.dtype, name, lab)
         rtol = 10 * _tolerance(x.dtype)
         for got, want, lab, mistakes in ((dx, _rms_grads(dout, cache), "dx", _rms_dx_mistakes),
                                          (dgamma, _rms_dgamma(dout, cache), "dgamma", _rms_dgamma_mistakes)):
@@ -590,12 +612,13 @@ def rmsnorm_backward(fn: Callable, hidden: bool = False) -> None:
             raise AssertionError(f"{name}: {message}\n  {where}: {lab} {worst(got64, want)}")
         passed.add(label)
     if hidden:
-        rng = np.random.default_rng(23)
+        rng = hidden_rng(23)
         for shape in ((4, 5), (2, 3, 4)):
             x = rng.normal(0.3, 1.5, shape)
             gamma, dout = rng.uniform(0.5, 2, shape[-1]), rng.standard_normal(shape)
             _, cache = rmsnorm.rmsnorm_forward(x, gamma)
-            dx, dgamma = (np.asarray(v, _F64) for v in call(fn, name, dout.copy(), _copy_rms_cache(cache)))
+            dx, dgamma = (np.asarray(v, _F64) for v in call(fn, name, dout.copy(), _copy_rms_cache(cache),
+                                                            names=("dout", "cache")))
             num_dx = numerical_gradient(lambda v: rmsnorm.rmsnorm_forward(v, gamma)[0], x, dout)
             num_dg = numerical_gradient(lambda g: rmsnorm.rmsnorm_forward(x, g)[0], gamma, dout)
             for lab, got, num in (("dx", dx, num_dx), ("dgamma", dgamma, num_dg)):

@@ -6,8 +6,9 @@ from typing import Callable
 import numpy as np
 
 from ..data import WORKED_BETA, WORKED_GAMMA, worked_example
-from ._common import (as_array, close, diagnose, expect_dtype, expect_shape, get_field, large_mean_batch, own_code,
-                      random_cases, tolerance, unchanged)
+from ._common import (as_array, close, diagnose, expect_dtype, expect_shape, get_field, hidden_rng, large_mean_batch,
+                      own_code, random_cases, tolerance)
+from .._validate import check_named
 from ._messages import Cases, call, closest, worst
 
 __all__ = ["batch_mean", "batch_variance", "batchnorm_forward", "undo_params"]
@@ -94,7 +95,8 @@ _HINT_02 = ("Check the shapes of your intermediate results: per-feature statisti
 def _statistic_cases(hidden):
     rng = np.random.default_rng(3)
     x = rng.normal(2.0, 3.0, size=(6, 4))
-    cases = [("worked example", worked_example()), ("random (6, 4)", x)]
+    cases = [("worked example", worked_example()), ("random (6, 4)", x),
+             ("float32 (7, 3)", rng.normal(-1.0, 2.0, size=(7, 3)).astype(np.float32))]
     if hidden:
         cases += [("random shape", xr) for xr in random_cases(31)]
     return cases, x
@@ -104,9 +106,7 @@ def _check_statistic(fn, name, reference, hints, hidden, passed: Cases):
     """Shared by batch_mean and batch_variance: same shapes, same traps."""
     cases, x = _statistic_cases(hidden)
     for label, case in cases:
-        before = case.copy()
-        got = as_array(call(fn, name, case, hint=_HINT_02), name, "the statistic")
-        unchanged({"x": before}, {"x": case}, name)
+        got = as_array(call(fn, name, case, hint=_HINT_02, names=("x",)), name, "the statistic")
         n, d = case.shape
         expected = reference(case)
         if got.shape == (n,) and n != d:
@@ -122,8 +122,7 @@ def _check_statistic(fn, name, reference, hints, hidden, passed: Cases):
                     "Drop keepdims=True (or index [0]) to return shape (D,).")
             expect_shape(got, (d,), name, "the result", hint)
         expect_shape(got, (d,), name, "the result", "Use axis=0.")
-        if hidden:
-            expect_dtype(got, case.dtype, name, "the result")
+        expect_dtype(got, case.dtype, name, "the result")
         rtol, atol = tolerance(case.dtype)
         if not close(got, expected, rtol, atol):
             hint = closest(got, hints(case)) or (
@@ -216,8 +215,8 @@ def batch_variance(fn: Callable, hidden: bool = False) -> None:
     _check_statistic(fn, name, lambda x: x.astype(np.float64).var(axis=0), _variance_hints, hidden, passed)
     if hidden:
         x = large_mean_batch()
-        got = np.asarray(call(fn, name, x, hint=_HINT_02), dtype=np.float64)
         truth = x.astype(np.float64).var(axis=0)
+        got = np.asarray(call(fn, name, x, hint=_HINT_02, names=("x",)), dtype=np.float64)
         if got.shape != truth.shape or np.any(got < 0) or not np.allclose(got, truth, rtol=0.15):
             raise AssertionError(
                 f"{name}: on float32 data with mean 1e4 and std 1e-2 the variance should be about "
@@ -238,7 +237,7 @@ def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
 
     Cases: the worked example; a (6, 4) batch with per-feature gamma and beta
     (N != D, so a wrong axis shows); the same batch with eps=0.5 (so the place
-    of eps shows). The cache must be a :class:`bn_helpers.numerics.BatchNormCache`
+    of eps shows), and in float32 (the dtype kept). The cache must be a :class:`bn_helpers.numerics.BatchNormCache`
     (or have its fields) with the right ``x_hat``, ``mean`` and ``var`` (and
     ``inv_std`` when it has one).
 
@@ -260,22 +259,24 @@ def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
         ("worked example", worked_example(), np.array([WORKED_GAMMA]), np.array([WORKED_BETA]), 1e-5),
         ("random (6, 4)", x, gamma, beta, 1e-5),
         ("large eps", x, gamma, beta, 0.5),
+        ("float32 (6, 4)", x.astype(np.float32), gamma.astype(np.float32), beta.astype(np.float32), 1e-5),
     ]
     if hidden:
+        params = hidden_rng(58)
         for xr in random_cases(57):
             d = xr.shape[1]
-            cases.append(("random shape", xr, rng.uniform(0.5, 2, d).astype(xr.dtype),
-                          rng.normal(0, 1, d).astype(xr.dtype), 1e-5))
+            cases.append(("random shape", xr, params.uniform(0.5, 2, d).astype(xr.dtype),
+                          params.normal(0, 1, d).astype(xr.dtype), 1e-5))
     for label, xc, g, b, eps in cases:
-        _check_forward_case(fn, name, label, xc, g, b, eps, strict_dtype=hidden)
+        _check_forward_case(fn, name, label, xc, g, b, eps)
         passed.add(label)
     if hidden:
         xl = large_mean_batch()
         d = xl.shape[1]
         g, b = np.ones(d, np.float32), np.zeros(d, np.float32)
-        result = call(fn, name, xl, g, b, eps=1e-5, hint=_HINT_02)
-        out = np.asarray(result[0] if isinstance(result, tuple) else result, dtype=np.float64)
         expected = _reference(xl, g, b, 1e-5)
+        result = call(fn, name, xl, g, b, eps=1e-5, hint=_HINT_02, names=("x", "gamma", "beta"))
+        out = np.asarray(result[0] if isinstance(result, tuple) else result, dtype=np.float64)
         if out.shape != expected.shape or not np.all(np.isfinite(out)) or not np.allclose(out, expected, atol=0.3):
             raise AssertionError(
                 f"{name}: on float32 data with mean 1e4 and std 1e-2 the output should look like a standard "
@@ -291,10 +292,8 @@ def _is_array(value) -> bool:
     return isinstance(value, (np.ndarray, np.generic, list))
 
 
-def _check_forward_case(fn, name, label, x, gamma, beta, eps, strict_dtype):
-    args = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
-    result = call(fn, name, args["x"], args["gamma"], args["beta"], eps=eps, hint=_HINT_02)
-    unchanged({"x": x, "gamma": gamma, "beta": beta}, args, name)
+def _check_forward_case(fn, name, label, x, gamma, beta, eps):
+    result = call(fn, name, x.copy(), gamma.copy(), beta.copy(), eps=eps, hint=_HINT_02, names=("x", "gamma", "beta"))
     if not (isinstance(result, tuple) and len(result) == 2):
         what = type(result).__name__ + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
         raise AssertionError(f"{name} must return a pair (out, cache); got {what}.")
@@ -310,8 +309,7 @@ def _check_forward_case(fn, name, label, x, gamma, beta, eps, strict_dtype):
         raise AssertionError(
             f"{name}: out has shape {out.shape}; it must have the shape of x, {x.shape}, {where}. "
             + (message or "Check that mean and var have shape (D,) (axis=0) so they broadcast over the rows."))
-    if strict_dtype:
-        expect_dtype(out, x.dtype, name, "out")
+    expect_dtype(out, x.dtype, name, "out")
     if not close(out, expected, rtol, atol):
         message = closest(out, [(m, (lambda f: lambda: f(x, gamma, beta, eps))(f)) for m, f in _FORWARD_MISTAKES])
         if message is None:
@@ -330,6 +328,11 @@ def _reference_cache(x, eps) -> dict:
 
 
 def _check_cache(name, cache, x, eps, rtol, atol, where):
+    try:
+        check_named(cache)
+    except TypeError as exc:
+        raise AssertionError(f"{name}: {exc}. Return BatchNormCache(x=..., x_hat=..., mean=..., var=..., inv_std=..., "
+                             "gamma=..., beta=..., eps=...): the backward pass (assignment 03) reads it by name.") from None
     want_all = _reference_cache(x, eps)
     x64 = np.asarray(x, dtype=np.float64)
     for field in ("x_hat", "mean", "var", "inv_std"):
@@ -382,6 +385,10 @@ def _x_hat_affine(cache, x_hat):
 
 def _cache_hint(cache, x, eps) -> str | None:
     """Point at the first cached statistic that is off."""
+    try:
+        check_named(cache)
+    except TypeError:
+        return None
     want_all = _reference_cache(x, eps)
     for field, label in (("mean", "the batch mean"), ("var", "the batch variance"), ("x_hat", "x_hat")):
         value = get_field(cache, field)
@@ -418,21 +425,21 @@ def undo_params(fn: Callable, hidden: bool = False) -> None:
     name = "undo_params"
     passed = Cases(name)
     rng = np.random.default_rng(11)
-    cases = [("worked example", worked_example(), 1e-5), ("random (7, 3) with a large eps", rng.normal(3.0, 2.0, size=(7, 3)), 0.5)]
+    cases = [("worked example", worked_example(), 1e-5), ("random (7, 3) with a large eps", rng.normal(3.0, 2.0, size=(7, 3)), 0.5),
+             ("float32 (6, 2)", rng.normal(-2.0, 1.5, size=(6, 2)).astype(np.float32), 1e-5)]
     if hidden:
         cases += [("random shape", xr, 1e-5) for xr in random_cases(91)]
     for label, x, eps in cases:
-        before = x.copy()
-        result = call(fn, name, x, eps=eps, hint=_HINT_02)
-        unchanged({"x": before}, {"x": x}, name)
+        result = call(fn, name, x, eps=eps, hint=_HINT_02, names=("x",))
         if not (isinstance(result, tuple) and len(result) == 2):
             raise AssertionError(f"{name} must return a pair (gamma, beta); got {type(result).__name__}")
-        gamma, beta = (np.asarray(r, dtype=np.float64) for r in result)
         d = x.shape[1]
-        for arr, what in ((gamma, "gamma"), (beta, "beta")):
+        for value, what in zip(result, ("gamma", "beta")):
+            arr = as_array(value, name, what)
             hint = ("Drop keepdims=True (or index [0])." if arr.shape == (1, d) else
                     "One value per feature: use axis=0.")
             expect_shape(arr, (d,), name, what, hint)
+        gamma, beta = (np.asarray(r, dtype=np.float64) for r in result)
         x64 = x.astype(np.float64)
         mean, var = x64.mean(axis=0), x64.var(axis=0)
         out = _reference(x64, gamma, beta, eps)

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._common import as_array, own_code, unchanged
+from ._common import as_array, hidden_rng, own_code
 from ._messages import Cases, call, worst
 
 __all__ = ["fold_batchnorm", "merge_batch_stats"]
@@ -76,11 +76,9 @@ _MERGE_HINT = ("Check the shapes: counts is (K,) (maybe a list), means and varia
 
 def _fold_case(fn, name, W, b, gamma, beta, mean, var, eps, where, tol):
     args = {"W": W, "b": b, "gamma": gamma, "beta": beta, "running_mean": mean, "running_var": var}
-    copies = {k: v.copy() for k, v in args.items()}
     kwargs = {} if eps is None else {"eps": eps}
     eps = 1e-5 if eps is None else eps
-    result = call(fn, name, *copies.values(), hint=_FOLD_HINT, **kwargs)
-    unchanged(args, copies, name)
+    result = call(fn, name, *(v.copy() for v in args.values()), hint=_FOLD_HINT, names=tuple(args), **kwargs)
     if not isinstance(result, tuple) or len(result) != 2:
         raise AssertionError(f"{name} must return a pair (W_folded, b_folded); got {type(result).__name__}")
     Wf = as_array(result[0], name, "W_folded").astype(np.float64)
@@ -154,14 +152,19 @@ def fold_batchnorm(fn: Callable, hidden: bool = False) -> None:
     # the folded layer computes what Linear -> BN (eval) computes
     x = rng.normal(0, 1, (6, 3))
     Wf, bf = (np.asarray(a, dtype=np.float64)
-              for a in call(fn, name, W, b, gamma, beta, mean, var, 0.5, hint=_FOLD_HINT))
+              for a in call(fn, name, W, b, gamma, beta, mean, var, 0.5, hint=_FOLD_HINT,
+                            names=("W", "b", "gamma", "beta", "running_mean", "running_var", "eps")))
     unfolded = gamma * ((x @ W + b) - mean) / np.sqrt(var + 0.5) + beta
     if not np.allclose(x @ Wf + bf, unfolded, rtol=1e-9, atol=1e-9):
         raise AssertionError(f"{name}: x @ W_folded + b_folded differs from the unfolded layer in eval mode "
                              "(gamma * (x @ W + b - running_mean) / sqrt(running_var + eps) + beta): "
                              f"{worst(x @ Wf + bf, unfolded)}.")
     passed.add("same outputs as Linear then BN")
+    params = _fold_params(rng, 5, 3, np.float32)
+    _fold_case(fn, name, *params, None, "W (5, 3) in float32", (2e-5, 1e-5))
+    passed.add("float32")
     if hidden:
+        rng = hidden_rng(607)
         for k in range(6):
             dtype = np.float32 if k % 2 else np.float64
             d_in, d = int(rng.integers(1, 21)), int(rng.integers(1, 21))
@@ -226,9 +229,7 @@ def _merge_variants(counts, means, variances, mean):
 
 def _merge_case(fn, name, counts, means, variances, truth, where, tol, large_mean=False):
     args = {"counts": counts, "means": means, "variances": variances}
-    copies = {k: v.copy() for k, v in args.items()}
-    result = call(fn, name, *copies.values(), hint=_MERGE_HINT)
-    unchanged(args, copies, name)
+    result = call(fn, name, *(v.copy() for v in args.values()), hint=_MERGE_HINT, names=tuple(args))
     if not isinstance(result, tuple) or len(result) != 2:
         raise AssertionError(f"{name} must return a pair (mean, var); got {type(result).__name__}")
     got_mean = as_array(result[0], name, "the mean").astype(np.float64)
@@ -298,7 +299,11 @@ def merge_batch_stats(fn: Callable, hidden: bool = False) -> None:
     case = _device_data(rng, [4] * 8, 5, np.float64)
     _merge_case(fn, name, *case, "8 devices with 4 examples each, D = 5", tol64)
     passed.add("8 equal devices")
+    case = _device_data(rng, [3, 5], 4, np.float32)
+    _merge_case(fn, name, *case, "2 devices with 3 and 5 examples, D = 4, float32", (1e-4, 1e-5))
+    passed.add("float32")
     if hidden:
+        rng = hidden_rng(67)
         for k in range(6):
             dtype = np.float32 if k % 2 else np.float64
             n_dev = 1 if k == 0 else int(rng.integers(2, 11))

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import nn, norms, stats
 from ..data import WORKED_BETA, WORKED_GAMMA, worked_example
-from ._common import _OutOfTime, as_array, random_cases, time_limit, unchanged, watch_reference
+from ._common import _OutOfTime, as_array, hidden_rng, random_cases, time_limit, watch_reference
 from ._messages import Cases, call, closest, worst
 from .forward import _FORWARD_MISTAKES
 
@@ -87,10 +87,8 @@ _HINT_EVAL_ONE = ("In eval mode a single example must work: it is normalized wit
 
 
 def _forward(bn, x, mode: str) -> np.ndarray:
-    arg = x.copy()
     hint = _HINT_TRAIN if mode == "training" else _HINT_EVAL_ONE if x.shape[0] == 1 else _HINT_EVAL
-    out = call(_method(bn, "forward"), f"{NAME}.forward ({mode} mode)", arg, hint=hint)
-    unchanged({"x": x}, {"x": arg}, f"{NAME}.forward ({mode} mode)")
+    out = call(_method(bn, "forward"), f"{NAME}.forward ({mode} mode)", x.copy(), hint=hint, names=("x",))
     out = as_array(out, f"{NAME}.forward", "the output")
     if out.shape != x.shape:
         raise AssertionError(
@@ -405,9 +403,16 @@ def BatchNorm1d(cls, hidden: bool = False) -> None:  # noqa: N802 (the graded na
     passed.add("training again")
     _single_example_raises(bn, d)
     passed.add("a training batch of one refused")
+    # float32 batches: the same conventions (the output's dtype is not graded: float64 gamma may promote it)
+    bn = _new(cls, 3)
+    x32 = rng.normal(2.0, 3.0, size=(6, 3)).astype(np.float32)
+    _train_step(bn, x32, np.ones(3), np.zeros(3), 1e-5, 0.1, 0, "BatchNorm1d(3), a float32 batch (6, 3)")
+    _mode_switch(bn, "eval", False)
+    _eval_pass(bn, (x32 + 1).astype(np.float32), np.ones(3), np.zeros(3), 1e-5, "BatchNorm1d(3), eval on float32 (6, 3)")
+    passed.add("float32")
 
     if hidden:
-        _hidden_cases(cls, rng, passed)
+        _hidden_cases(cls, hidden_rng(405), passed)
     passed.passed()
 
 
@@ -481,9 +486,9 @@ def keras_to_torch_momentum(fn: Callable, hidden: bool = False) -> None:
     """
     name = "keras_to_torch_momentum"
     passed = Cases(name)
-    values = [0.99, 0.9, 0.5, 0.0, 1.0]
+    values = [0.99, 0.9, 0.5, 0.0, 1.0, np.float32(0.9)]
     if hidden:
-        rng = np.random.default_rng(99)
+        rng = hidden_rng(99)
         values += [float(v) for v in rng.uniform(0, 1, 6)] + [np.float32(0.999), np.float64(0.97)]
     for m in values:
         got = call(fn, name, m, hint="m is a number between 0 and 1 (a float or a NumPy scalar).")

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._common import as_array, expect_dtype, own_code, tolerance, unchanged
+from ._common import as_array, expect_dtype, hidden_rng, own_code, tolerance
 from ._messages import Cases, call, closest, worst
 
 __all__ = ["spatial_batchnorm_forward", "layernorm_forward", "instancenorm_forward", "groupnorm_forward",
@@ -98,8 +98,9 @@ def _axes_mistakes(right: tuple, what: str) -> list[tuple[str, Callable]]:
     return out
 
 
-def _images(seed: int, shape=(4, 6, 3, 2), dtype=np.float64):
-    rng = np.random.default_rng(seed)
+def _images(seed: int, shape=(4, 6, 3, 2), dtype=np.float64, hidden: bool = False):
+    """x, gamma, beta drawn from ``seed`` (salted by the judge when ``hidden``: see ``hidden_rng``)."""
+    rng = hidden_rng(seed) if hidden else np.random.default_rng(seed)
     n, c = shape[0], shape[1]
     loc = rng.normal(0, 3, (n, c, 1, 1)) if len(shape) == 4 else rng.normal(0, 3, (n, 1))
     scale = rng.uniform(0.3, 4, (1, c, 1, 1)) if len(shape) == 4 else rng.uniform(0.3, 4, (1, c))
@@ -109,7 +110,8 @@ def _images(seed: int, shape=(4, 6, 3, 2), dtype=np.float64):
 
 
 def _random_shapes(seed: int, four_d: bool = True, count: int = 4, channels_div: int = 1):
-    rng = np.random.default_rng(seed)
+    """Hidden random cases: x, gamma, beta of random shapes, float64 and float32, drawn through ``hidden_rng``."""
+    rng = hidden_rng(seed)
     for k in range(count):
         dtype = np.float32 if k % 2 else np.float64
         if four_d:
@@ -130,18 +132,15 @@ def _run(fn, name, args: dict, kwargs: dict | None = None):
     """Call with copies, check nothing changed in place, return ``out`` as an array."""
     copies = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in args.items()}
     hint = _HINT_4D if np.ndim(args["x"]) == 4 else _HINT_2D
-    result = call(fn, name, *copies.values(), hint=hint, **(kwargs or {}))
-    unchanged({k: v for k, v in args.items() if isinstance(v, np.ndarray)},
-              {k: v for k, v in copies.items() if isinstance(v, np.ndarray)}, name)
+    result = call(fn, name, *copies.values(), hint=hint, names=tuple(copies), **(kwargs or {}))
     if isinstance(result, tuple):
         raise AssertionError(f"{name} must return `out` only (one array), not a tuple of {len(result)}: "
                              "this assignment keeps no cache.")
     return as_array(result, name, "out")
 
 
-def _compare(name, out, expected, x, where, strict_dtype, mistakes, gamma, beta, eps, default_hint):
-    if strict_dtype:
-        expect_dtype(out, x.dtype, name, "out")
+def _compare(name, out, expected, x, where, mistakes, gamma, beta, eps, default_hint):
+    expect_dtype(out, x.dtype, name, "out")
     rtol, atol = tolerance(x.dtype)
     if out.shape != expected.shape:
         hint = (" That is the transpose: keep the layout of x." if out.shape == expected.shape[::-1] else
@@ -155,7 +154,7 @@ def _compare(name, out, expected, x, where, strict_dtype, mistakes, gamma, beta,
     raise AssertionError(f"{name}: {message or default_hint}\n  {where}: {worst(out64, expected)}")
 
 
-def _check_norm(fn, name, hidden, right_axes, cases, what, default_hint, passed, two_d_axes=None):
+def _check_norm(fn, name, right_axes, cases, what, default_hint, passed, two_d_axes=None):
     for label, x, gamma, beta, eps in cases:
         axes = right_axes if x.ndim == 4 else two_d_axes
         mistakes = _axes_mistakes(axes, what) if x.ndim == 4 else [
@@ -167,14 +166,16 @@ def _check_norm(fn, name, hidden, right_axes, cases, what, default_hint, passed,
         out = _run(fn, name, {"x": x, "gamma": gamma, "beta": beta}, {"eps": eps})
         expected = _norm(x, gamma, beta, eps, axes)
         where = f"{label} (x of shape {x.shape}, {x.dtype}, eps={eps:g})"
-        _compare(name, out, expected, x, where, hidden, mistakes, gamma, beta, eps, default_hint)
+        _compare(name, out, expected, x, where, mistakes, gamma, beta, eps, default_hint)
         passed.add(label)
 
 
 def _visible_cases(seed, four_d=True):
     x, g, b = _images(seed, (4, 6, 3, 2) if four_d else (5, 7))
     kind = "(4, 6, 3, 2)" if four_d else "(5, 7)"
-    return [(f"random {kind}", x, g, b, 1e-5), (f"random {kind} with a large eps", x, g, b, 0.5)]
+    f32 = (a.astype(np.float32) for a in (x, g, b))
+    return [(f"random {kind}", x, g, b, 1e-5), (f"random {kind} with a large eps", x, g, b, 0.5),
+            (f"float32 {kind}", *f32, 1e-5)]
 
 
 def _random(seed, label, **kw):
@@ -196,8 +197,8 @@ def spatial_batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
     cases = _visible_cases(21)
     if hidden:
         cases += _random(22, "4-D shape")
-        cases.append(("one float32 image", *_images(23, (1, 3, 4, 4), np.float32), 1e-5))
-    _check_norm(fn, name, hidden, (0, 2, 3), cases,
+        cases.append(("one float32 image", *_images(23, (1, 3, 4, 4), np.float32, hidden=True), 1e-5))
+    _check_norm(fn, name, (0, 2, 3), cases,
                 "Spatial batch norm averages each channel over the batch and all positions: axis=(0, 2, 3).",
                 "wrong output. Check each step: mean and var with axis=(0, 2, 3), keepdims=True (shape (1, C, 1, 1)), "
                 "eps inside the square root, then gamma and beta reshaped to (1, C, 1, 1).", passed)
@@ -223,8 +224,8 @@ def layernorm_forward(fn: Callable, hidden: bool = False) -> None:
     if hidden:
         cases += _random(33, "2-D shape", four_d=False)
         cases += _random(34, "4-D shape")
-        cases.append(("one float32 example", *_images(35, (1, 5), np.float32), 1e-5))
-    _check_norm(fn, name, hidden, (1, 2, 3), cases,
+        cases.append(("one float32 example", *_images(35, (1, 5), np.float32, hidden=True), 1e-5))
+    _check_norm(fn, name, (1, 2, 3), cases,
                 "Layer norm standardizes each example over all its values: axis=1 for (N, D), "
                 "axis=(1, 2, 3) for (N, C, H, W) (use tuple(range(1, x.ndim))).",
                 "wrong output. Check each step: mean and var with axis=tuple(range(1, x.ndim)), keepdims=True, eps "
@@ -251,8 +252,8 @@ def instancenorm_forward(fn: Callable, hidden: bool = False) -> None:
     cases = _visible_cases(41)
     if hidden:
         cases += _random(42, "4-D shape")
-        cases.append(("one float32 image", *_images(43, (1, 2, 3, 3), np.float32), 1e-5))
-    _check_norm(fn, name, hidden, (2, 3), cases,
+        cases.append(("one float32 image", *_images(43, (1, 2, 3, 3), np.float32, hidden=True), 1e-5))
+    _check_norm(fn, name, (2, 3), cases,
                 "Instance norm standardizes each image's channel on its own, over the positions: axis=(2, 3).",
                 "wrong output. Check each step: mean and var with axis=(2, 3), keepdims=True (shape (N, C, 1, 1)), "
                 "eps inside the square root, then gamma and beta reshaped to (1, C, 1, 1).", passed)
@@ -319,18 +320,19 @@ def groupnorm_forward(fn: Callable, hidden: bool = False) -> None:
     passed = Cases(name)
     x, g, b = _images(51)
     cases = [("G=3 on (4, 6, 3, 2)", x, g, b, 3, 1e-5), ("G=2 on (4, 6, 3, 2)", x, g, b, 2, 1e-5),
-             ("G=2 with a large eps", x, g, b, 2, 0.5)]
+             ("G=2 with a large eps", x, g, b, 2, 0.5),
+             ("G=3 on float32 (4, 6, 3, 2)", *(a.astype(np.float32) for a in (x, g, b)), 3, 1e-5)]
     if hidden:
         for k, (xr, gr, br) in enumerate(_random_shapes(52, channels_div=6)):
             cases.append(("random shape", xr, gr, br, (1, 2, 3, 6)[k % 4], 1e-5))
-        x1, g1, b1 = _images(53, (1, 8, 2, 2), np.float32)
+        x1, g1, b1 = _images(53, (1, 8, 2, 2), np.float32, hidden=True)
         cases += [(f"one float32 image, G={G}", x1, g1, b1, G, 1e-5) for G in (4, 1, 8)]
     for label, xc, gc, bc, G, eps in cases:
         out = _run(fn, name, {"x": xc, "gamma": gc, "beta": bc}, {"G": G, "eps": eps})
         c = xc.shape[1]
         expected = _gn(G)(xc, gc, bc, eps)
         where = f"{label} (x of shape {xc.shape}, {xc.dtype}, G={G}, eps={eps:g})"
-        _compare(name, out, expected, xc, where, hidden, _gn_mistakes(G, c), gc, bc, eps,
+        _compare(name, out, expected, xc, where, _gn_mistakes(G, c), gc, bc, eps,
                  "wrong output. Check each step: reshape to (N, G, C // G, H, W), mean and var over axis=(2, 3, 4) "
                  "with keepdims=True, reshape back, then gamma.reshape(1, C, 1, 1) * x_hat + beta.reshape(1, C, 1, 1).")
         passed.add(label)
@@ -440,9 +442,10 @@ def batch_renorm_forward(fn: Callable, hidden: bool = False) -> None:
     x, g, b, rm, rv = _renorm_case(61)
     cases = [("r and d clipped on some features", x, g, b, rm, rv, 2.0, 1.0, 1e-5),
              ("r_max=1 and d_max=0 (plain batch norm)", x, g, b, rm, rv, 1.0, 0.0, 1e-5),
-             ("wide clips and a large eps", x, g, b, rm, rv, 3.0, 5.0, 0.5)]
+             ("wide clips and a large eps", x, g, b, rm, rv, 3.0, 5.0, 0.5),
+             ("r and d clipped, float32", *_renorm_case(61, dtype=np.float32), 2.0, 1.0, 1e-5)]
     if hidden:
-        rng = np.random.default_rng(62)
+        rng = hidden_rng(62)
         for k in range(4):
             dim = int(rng.integers(2, 9))
             ratios = tuple(np.exp(rng.normal(0, 1, dim)))
@@ -462,7 +465,7 @@ def batch_renorm_forward(fn: Callable, hidden: bool = False) -> None:
                 "r_max), d = clip((mu_B - running_mean) / sigma, -d_max, d_max), x_hat = (x - mu_B) / sigma_B * r + d.")
         if plain:
             hint = "With r_max=1 and d_max=0, r = 1 and d = 0: the output must be plain batch norm. " + hint
-        _compare(name, out, expected, xc, where, hidden, mistakes, gc, bc, eps, hint)
+        _compare(name, out, expected, xc, where, mistakes, gc, bc, eps, hint)
         passed.add(label)
     if hidden:
         own_code(fn, name, x, g, b, rm, rv, 2.0, 1.0)
