@@ -349,3 +349,32 @@ def test_every_random_hidden_case_is_salted(assignment, name):
     allowed = _UNSALTED.get(name, 1 if name in _OWN_CODE_PROBE_ONLY else 0)
     assert len(same) <= allowed, (len(same), allowed)
     assert len(one) - len(same) - sum(k in visible for k in one) >= 2  # and there are salted random cases
+
+
+def test_the_own_code_probe_checks_its_result_on_a_fresh_input():
+    """A function that answers only inputs it has seen (a table of recorded answers) fails the probe."""
+    from bn_helpers.checks._common import own_code
+
+    x = np.random.default_rng(3).normal(size=(6, 4))
+    table = {x.tobytes(): x.mean(axis=0)}
+
+    def recorded(a):
+        return table.get(np.asarray(a).tobytes(), np.zeros(a.shape[1]))
+
+    own_code(lambda a: a.mean(axis=0), "batch_mean", x, reference=lambda a: a.mean(axis=0))   # honest: passes
+    with pytest.raises(AssertionError, match="fresh input"):
+        own_code(recorded, "batch_mean", x, reference=lambda a: a.mean(axis=0))
+
+
+@pytest.mark.parametrize("assignment", ["02_forward", "03_backward", "05_variants", "06_in_practice"])
+def test_hidden_checks_probe_with_a_reference(assignment):
+    """Every own-code probe of these assignments' checks compares the probe's result (not only its calls)."""
+    import inspect
+    import re
+
+    from bn_helpers import checks
+
+    module = {"02_forward": checks.forward, "03_backward": checks.backward, "05_variants": checks.variants,
+              "06_in_practice": checks.in_practice}[assignment]
+    calls = re.findall(r"\bown_code\(fn,[^\n]*(?:\n[^\n]*reference=)?", inspect.getsource(module))
+    assert calls and all("reference=" in c for c in calls), calls

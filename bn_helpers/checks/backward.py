@@ -404,7 +404,7 @@ def _check(fn: Callable, name: str, hidden: bool) -> None:
         _gradient_check(fn, name)
         passed.add("numerical gradients")
         dout, cache = cases[0][1:]
-        own_code(fn, name, dout.copy(), _copy_cache(cache))
+        own_code(fn, name, dout.copy(), _copy_cache(cache), reference=reference)
         passed.add("own code")
     passed.passed()
 
