@@ -378,3 +378,31 @@ def test_hidden_checks_probe_with_a_reference(assignment):
               "06_in_practice": checks.in_practice}[assignment]
     calls = re.findall(r"\bown_code\(fn,[^\n]*(?:\n[^\n]*reference=)?", inspect.getsource(module))
     assert calls and all("reference=" in c for c in calls), calls
+
+
+def test_large_mean_margins_pass_every_correct_float32_answer_and_no_one_pass_answer():
+    """The float32 mean-1e4 batch is salted per student: its margins must hold for every draw, both ways."""
+    from bn_helpers.checks import forward as fc
+    from bn_helpers.checks._common import large_mean_batch, salted
+
+    def two_pass(x):                                   # what a correct float32 student writes
+        mean = x.mean(axis=0)
+        return mean, ((x - mean) ** 2).mean(axis=0)
+
+    def one_pass(x):                                   # the mistake the case is there to catch
+        mean = x.mean(axis=0)
+        return mean, (x * x).mean(axis=0) - mean * mean
+
+    for salt in range(400):
+        with salted(salt + 1):
+            x = large_mean_batch()
+        x64 = x.astype(np.float64)
+        truth = x64.var(axis=0)
+        expected = (x64 - x64.mean(axis=0)) / np.sqrt(truth + 1e-5)
+        mean, var = two_pass(x)
+        assert np.allclose(var, truth, rtol=fc.LARGE_MEAN_RTOL)
+        assert np.allclose((x - mean) / np.sqrt(var + np.float32(1e-5)), expected, atol=fc.LARGE_MEAN_ATOL)
+        mean, var = one_pass(x)
+        assert not np.allclose(var, truth, rtol=fc.LARGE_MEAN_RTOL)
+        out = (x - mean) / np.sqrt(np.maximum(var, 0) + np.float32(1e-5))
+        assert not np.allclose(out, expected, atol=fc.LARGE_MEAN_ATOL)

@@ -51,6 +51,9 @@ def _forward_with(center=True, axis=0, ddof=0, denom="sqrt(var+eps)", affine="ga
 
 _reference = _forward_with()
 
+#: Margins of the float32, mean-1e4 cases (tests/test_checks.py measures both sides of them over salted draws).
+LARGE_MEAN_RTOL, LARGE_MEAN_ATOL = 0.5, 1.0
+
 _FORWARD_MISTAKES: list[tuple[str, Callable]] = [
     ("You divided by N-1 (the unbiased variance, np.var(..., ddof=1)). Batch norm normalizes "
      "with the biased variance: divide by N (Ioffe & Szegedy, Algorithm 1).",
@@ -217,7 +220,9 @@ def batch_variance(fn: Callable, hidden: bool = False) -> None:
         x = large_mean_batch()
         truth = x.astype(np.float64).var(axis=0)
         got = np.asarray(call(fn, name, x, hint=_HINT_02, names=("x",)), dtype=np.float64)
-        if got.shape != truth.shape or np.any(got < 0) or not np.allclose(got, truth, rtol=0.15):
+        # The margin is set by what float32 allows: over 3000 salted draws a correct two-pass variance in
+        # float32 is off by at most 14% (99th percentile 9%); the one-pass formula by 1e5 or more (its smallest).
+        if got.shape != truth.shape or np.any(got < 0) or not np.allclose(got, truth, rtol=LARGE_MEAN_RTOL):
             raise AssertionError(
                 f"{name}: on float32 data with mean 1e4 and std 1e-2 the variance should be about "
                 f"{truth.mean():.1e}; {worst(got, truth)}.\n  The one-pass formula E[x^2] - E[x]^2 subtracts two "
@@ -277,7 +282,11 @@ def batchnorm_forward(fn: Callable, hidden: bool = False) -> None:
         expected = _reference(xl, g, b, 1e-5)
         result = call(fn, name, xl, g, b, eps=1e-5, hint=_HINT_02, names=("x", "gamma", "beta"))
         out = np.asarray(result[0] if isinstance(result, tuple) else result, dtype=np.float64)
-        if out.shape != expected.shape or not np.all(np.isfinite(out)) or not np.allclose(out, expected, atol=0.3):
+        # Over 3000 salted draws a correct float32 forward (two-pass, the mean accumulated in float32) is off by
+        # at most 0.50 (99th percentile 0.37): float32 near 1e4 has a spacing of 1e-3, a tenth of the data's std;
+        # the one-pass variance is off by 2.6 or more in every draw.
+        if out.shape != expected.shape or not np.all(np.isfinite(out)) or not np.allclose(out, expected,
+                                                                                           atol=LARGE_MEAN_ATOL):
             raise AssertionError(
                 f"{name}: on float32 data with mean 1e4 and std 1e-2 the output should look like a standard "
                 f"normal sample; {worst(out, expected)}.\n  Compute the variance as mean((x - mean)^2), not "

@@ -1,5 +1,6 @@
 # about: batch_variance looks its answers up in a table recorded at home from the public checks (visible and hidden, their fixed seeds); the judge's hidden cases are salted per student, so the table misses them (the solution's batchnorm_forward and undo_params call it, and fall with it)
-# expected: 6
+# expected: 4
+# expected-why: the visible batch_variance check has a float32 case the table (recorded before it existed) misses
 # base: solution
 # %% [batch_variance]
 import hashlib

@@ -1,5 +1,6 @@
 # about: batchnorm_backward remembers bn_helpers.norms' answers by the inputs' bytes (a probe on a seen input makes no reference call); the hidden test counts every reference call of its cell
-# expected: 14
+# expected: 17
+# expected-why: the training cell (3) uses the solution's compact backward: earned
 # base: solution
 # %% [batchnorm_backward]
 from bn_helpers import norms as _ref

@@ -1,5 +1,6 @@
 # about: keras_to_torch_momentum returns an object whose __float__ calls bn_helpers.stats when the judge reads it; a graded function must return data
-# expected: 14
+# expected: 17
+# expected-why: the training cell (3) uses the solution's BatchNorm1d: earned
 # base: solution
 # %% [keras_to_torch_momentum]
 from bn_helpers import stats as _ref

@@ -1,5 +1,6 @@
 # about: correct code that prints the checks' source and the kernel's input history (hidden tests) encoded (lzma then base85, bz2 then base64 wrapped over lines, reversed hex, URL-quoted) and puts scripts into its outputs and written answer (an HTML table with onmouseover, an <a href="javascript:">, a data: iframe, a widget view), hoping they reach the instructor's browser
-# expected: 15
+# expected: 18
+# expected-why: the training cell (3) uses the solution's group norm: earned
 # base: solution
 # %% [batch_renorm_forward]
 import base64, bz2, inspect, lzma, urllib.parse

@@ -1,5 +1,6 @@
 # about: layernorm_forward computes by itself on every other call (so a one-call probe may see no reference) and calls the reference on the rest; the hidden test counts every reference call of its cell
-# expected: 13
+# expected: 16
+# expected-why: the training cell (3) uses the solution's group norm: earned
 # base: solution
 # %% [layernorm_forward]
 from bn_helpers import norms as _ref
