@@ -273,7 +273,9 @@ class BatchNorm1d:
 #: A graded function that never returns, and the test cells it must lose (and only those).
 LOOP = ({"keras_to_torch_momentum": "def keras_to_torch_momentum(m):\n    while True:\n        pass\n"}, KERAS_TESTS)
 #: A mistake whose test cells the student deleted, and which cells were deleted.
-DELETE = ("keras_convention", BN_TESTS)
+# biased_running_var: its running variance is off by 60/59, far below the training run's margin whatever the
+# salted seeds (keras_convention's new-batch weight of 0.9 lands near the margin on some seeds).
+DELETE = ("biased_running_var", BN_TESTS)
 
 #: The mistake also graded through real nbgrader (tests/test_grading.py), beside the sample class's;
 #: every mistake is graded through the same checks in tests/test_checks.py, which is what a test cell runs.
@@ -282,8 +284,8 @@ NBGRADER_MISTAKES = ['updates_in_eval']
 #: Mistakes that also lose the training run of Section 4.1 (``checks.training.BatchNorm1d``): the training-mode
 #: output differs from the batch's normalization (the gradient check fails), or the running statistics that the
 #: eval-mode accuracy measures are wrong by far, or the layer calls the reference. The other mistakes of the
-#: running statistics (Bessel, momentum conventions) cost less than the margin after 100 steps: the class checks
-#: above catch them.
+#: running statistics (Bessel, momentum conventions) cost less than the margin after 25 steps on most seeds (the
+#: momentum convention comes near it on some salted seeds): the class checks above catch them.
 _LOSE_TRAINING = ("in_place", "running_stats_of_output", "keras_default_eps", "never_updated",
                   "training_uses_running_stats", "training_unbiased", "training_sigma_plus_eps",
                   "eval_ignores_running_mean", "calls_reference")

@@ -384,6 +384,9 @@ def _rms_cases(hidden: bool):
                 shape = shape[:-1] + (3,)
             x = rng.normal(rng.normal(0, 2), rng.uniform(0.3, 4), shape).astype(dtype)
             cases.append(("random shape", x, rng.uniform(0.5, 2, shape[-1]).astype(dtype), 1e-5))
+        shape = (int(rng.integers(6, 10)), int(rng.integers(8, 17)), int(rng.integers(8, 17)))  # always a large one
+        x = rng.normal(rng.normal(0, 2), rng.uniform(0.3, 4), shape)
+        cases.append(("random tokens", x, rng.uniform(0.5, 2, shape[-1]), 1e-5))
         zero = np.zeros((3, 4))
         zero[1] = [1.0, -2.0, 3.0, 0.5]
         cases.append(("a row of zeros (eps keeps it finite)", zero, np.array([1.0, 2.0, 0.5, 1.5]), 1e-5))
