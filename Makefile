@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # Jupyter refuses to start as root without --allow-root (containers, CI); harmless otherwise.
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PATH := $(abspath $(BIN)):$(PATH)
 LAB_FLAGS ?= --ServerApp.allow_root=True --no-browser
 # make lab: the learner's working copy (git-ignored), made from the release and never overwritten.
 WORK    ?= my_work
@@ -71,7 +71,7 @@ hub: | $(BIN)/python
 		echo "no course list: copy deploy/roster.example.json to deploy/roster.json and edit it"; exit 1; }
 	@$(BIN)/python deploy/check_venv.py
 	@$(MAKE) --no-print-directory --silent $(HUB_STAMP)
-	mkdir -p $(HUB_STATE) && cd $(HUB_STATE) && $(CURDIR)/$(BIN)/jupyterhub -f $(CURDIR)/deploy/jupyterhub_config.py
+	mkdir -p $(HUB_STATE) && cd $(HUB_STATE) && $(abspath $(BIN))/jupyterhub -f $(CURDIR)/deploy/jupyterhub_config.py
 
 ## make instructor: JupyterLab on the whole course with formgrader and Create Assignment
 instructor: $(STAMP)

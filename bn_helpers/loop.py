@@ -293,8 +293,9 @@ class LoopNet:
         return loss, dlogits / y.shape[1]
 
     def accuracy(self, X: NDArray, y: NDArray) -> NDArray:
-        """Test accuracy of each seed (S,), in evaluation mode."""
+        """Test accuracy of each seed (S,), in evaluation mode; the logits (S, N, 10) are kept in ``eval_logits``."""
         logits = self.forward(np.broadcast_to(X, (self.S,) + X.shape), training=False)
+        self.eval_logits = logits
         return (logits.argmax(axis=2) == y).mean(axis=1)
 
     def step(self, lr: float) -> None:

@@ -61,13 +61,16 @@ def test_the_hub_recipe_uses_the_safe_commands():
 
 def test_make_hub_checks_the_environment_before_installing_into_it(tmp_path):
     """A venv made from a Python under /root is refused in seconds, not after minutes of pip (make's dry run)."""
-    done = subprocess.run(["make", "-n", "hub", f"VENV={tmp_path / 'venv'}"], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
+    # --no-print-directory: under make test (MAKELEVEL set) make would add "Entering directory" lines.
+    done = subprocess.run(["make", "-n", "--no-print-directory", "hub", f"VENV={tmp_path / 'venv'}"], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
     lines = done.stdout.splitlines()
     check = next(i for i, line in enumerate(lines) if "deploy/check_venv.py" in line)
     install = next(i for i, line in enumerate(lines) if "pip install" in line and "[hub]" in line)
     assert check < install, done.stdout
-    assert lines[-1].endswith("/jupyterhub -f " + str(ROOT / "deploy" / "jupyterhub_config.py")), done.stdout
+    # An absolute VENV is used as given (not glued under the clone's folder).
+    assert lines[-1].endswith(f"&& {tmp_path / 'venv'}/bin/jupyterhub -f {ROOT / 'deploy' / 'jupyterhub_config.py'}"), \
+        done.stdout
 
 
 def _run_config(path: Path):

@@ -6,7 +6,8 @@ normalization layers that call ``fn`` and once with the reference's, and runs
 the whole-network gradient check through ``fn``. It passes when, for every
 seed, the test accuracy with ``fn`` ends within :data:`MARGIN` of the
 reference's and every parameter's gradient agrees with central differences
-(relative error below :data:`GRAD_TOL`). Its failure names the function to
+(relative error below :data:`GRAD_TOL`); for 04's layer, the eval-mode logits
+must also agree with the reference network's (:data:`EVAL_RTOL`). Its failure names the function to
 revisit, gives both accuracies per seed, and says where the gradient check
 first goes wrong (counting from the output: a wrong ``dgamma`` shows at that
 layer's ``gamma``, a wrong ``dx`` at the weights below it).
@@ -37,6 +38,13 @@ __all__ = ["batchnorm_backward_compact", "BatchNorm1d", "groupnorm_forward"]
 MARGIN = 0.03
 #: Largest relative error of a parameter's gradient in the gradient check (correct code: about 1e-9).
 GRAD_TOL = 1e-6
+#: 04: largest relative difference between the eval-mode logits of the network with the student's layer and the
+#: reference's, trained on the same batches (max |difference| / max |reference logit|, per seed). In training mode
+#: a correct layer computes the batch's normalization, so both runs follow the same path and the eval-mode logits,
+#: which the running statistics decide, agree to 1e-15; every known mistake of the running statistics or of the
+#: eval-mode formula that changes them moves them by 1.8e-3 or more (measured on 3 x 3 seeds; ignoring eps only
+#: in eval mode, 2e-5, is left to the class checks).
+EVAL_RTOL = 1e-4
 #: Steps of the graded runs, with the test accuracy measured after the last: every call of student code
 #: crosses the judge's sandbox boundary, so a graded run makes about 60 calls (2 per step, a few to evaluate
 #: and for the gradient check), and a test cell, visible and hidden seeds, about 120.
@@ -89,7 +97,7 @@ def _where(errors: dict[str, float]) -> str | None:
     return what + (f"; wrong too: {rest}" if rest else "")
 
 
-def _run(name: str, make: Callable, forbidden: set[str], hidden: bool, hint: str) -> None:
+def _run(name: str, make: Callable, forbidden: set[str], hidden: bool, hint: str, compare_eval: bool = False) -> None:
     __tracebackhide__ = True  # noqa: F841
     if hidden:
         rng = hidden_rng(1611)
@@ -108,19 +116,31 @@ def _run(name: str, make: Callable, forbidden: set[str], hidden: bool, hint: str
             "Here your own code trains the network: write it yourself with NumPy.")
     key = (name, tuple(seeds))
     if key not in _REFERENCE_ACC:        # the reference's run depends on the seeds only: computed once
-        _REFERENCE_ACC[key] = loop.train(loop.REFERENCE[name], seeds, steps=STEPS, eval_every=STEPS)["test_acc"][:, -1]
-    acc, acc_ref = ours["test_acc"][:, -1], _REFERENCE_ACC[key]
+        ref = loop.train(loop.REFERENCE[name], seeds, steps=STEPS, eval_every=STEPS)
+        _REFERENCE_ACC[key] = (ref["test_acc"][:, -1], ref["net"].eval_logits)
+    (acc_ref, logits_ref), acc = _REFERENCE_ACC[key], ours["test_acc"][:, -1]
     low = (acc < acc_ref - MARGIN) | ~np.isfinite(ours["loss"]).all(axis=1)
     where = _where(errors)
+    eval_off = None
+    if compare_eval:
+        with np.errstate(invalid="ignore", over="ignore"):
+            off = np.abs(ours["net"].eval_logits - logits_ref).max(axis=(1, 2)) / np.abs(logits_ref).max(axis=(1, 2))
+        if not (off <= EVAL_RTOL).all():
+            eval_off = float(np.nan_to_num(off, nan=np.inf).max())
     fmt = lambda a: ", ".join(f"{v:.2f}" for v in a)  # noqa: E731
     seeds_text = ", ".join(map(str, seeds)) if not hidden else f"{len(seeds)} hidden seeds"
-    if low.any() or where:
+    if low.any() or where or eval_off is not None:
         msg = (f"your {name}: after {STEPS} steps the network with your layer is at test accuracy {fmt(acc)} "
                f"where the reference reaches {fmt(acc_ref)} (seeds {seeds_text})")
         if where:
             msg += f"; the whole-network gradient check fails first at {where}"
             if not low.any():
                 msg += " (the accuracy is close: training forgives a slightly wrong gradient, the gradient check does not)"
+        elif eval_off is not None:
+            msg += (f"; training mode is right (the gradient check passes and both networks took the same steps), "
+                    f"but in eval mode the network's outputs differ from the reference's by up to {eval_off:.1e} "
+                    f"of their scale (allowed {EVAL_RTOL:.0e}): eval mode uses your running_mean and running_var, "
+                    f"so look at how you update them (momentum, the N/(N-1) factor) and how eval mode uses them")
         else:
             msg += "; the gradient check passes, so look at the values your layer computes"
         raise AssertionError(f"{msg}. Revisit your {name}: {hint}")
@@ -147,18 +167,23 @@ def batchnorm_backward_compact(fn: Callable, hidden: bool = False) -> None:
 def BatchNorm1d(cls: Callable, hidden: bool = False) -> None:
     """04: ``cls(D)`` as both batch-norm layers (its forward in both modes; the reference backward).
 
-    Eval-mode accuracy measures the layer's running statistics.
+    Eval-mode accuracy measures the layer's running statistics, and so do the
+    eval-mode logits: both networks take the same training steps (training mode
+    normalizes with the batch's statistics), so the logits must agree with the
+    reference's to :data:`EVAL_RTOL` of their scale.
 
     Raises
     ------
     AssertionError
-        As :func:`batchnorm_backward_compact`; a call into ``bn_helpers``' layers
-        or running statistics fails (``numerics.batchnorm_forward`` is allowed).
+        As :func:`batchnorm_backward_compact`; also when a seed's eval-mode
+        logits differ from the reference's by more than :data:`EVAL_RTOL`
+        (relative to the largest reference logit). A call into ``bn_helpers``'
+        layers or running statistics fails (``numerics.batchnorm_forward`` is allowed).
     """
     name = "BatchNorm1d"
     _run(name, lambda guard: loop.with_layer(cls, name, call=guard), _LAYER_FORBIDDEN, hidden,
          "in training mode the output is the batch's normalization; test accuracy is measured in eval mode, "
-         "with your running statistics (run checks.BatchNorm1d(BatchNorm1d) for a diagnosis).")
+         "with your running statistics (run checks.BatchNorm1d(BatchNorm1d) for a diagnosis).", compare_eval=True)
 
 
 def groupnorm_forward(fn: Callable, hidden: bool = False) -> None:

@@ -1,5 +1,5 @@
 # about: the typical mistake: running_var averages the biased batch variance
-# expected: 9
+# expected: 6
 # %% [keras_to_torch_momentum]
 def keras_to_torch_momentum(m):
     return 1.0 - m

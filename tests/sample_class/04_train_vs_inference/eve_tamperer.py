@@ -1,5 +1,5 @@
 # about: rewrote every test cell to `assert True`; her layer uses Keras' momentum convention
-# expected: 9
+# expected: 6
 # %% [keras_to_torch_momentum]
 def keras_to_torch_momentum(m):
     return 1 - m

@@ -1,5 +1,5 @@
 # about: eval mode still normalizes with the batch statistics (the "forgot eval()" bug inside the layer); momentum=None unsupported
-# expected: 9
+# expected: 6
 # %% [keras_to_torch_momentum]
 def keras_to_torch_momentum(m):
     return 1 - m
