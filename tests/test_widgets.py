@@ -354,7 +354,8 @@ def _moves():
     return [
         (ScatterView, [("shift", 2.1), ("shift", -1.0), ("shift", -3.0), ("scale", 0.5), ("gamma", 2.0),
                        ("beta", 1.0), ("batch_size", 120)]),
-        (LayerFlowView, [("depth", 11), ("depth", 12), ("init_scale", 2.0), ("activation", "relu"), ("depth", 4)]),
+        (LayerFlowView, [("depth", 11), ("depth", 12), ("init_scale", 2.0), ("activation", "relu"), ("depth", 4),
+                         ("activation", "tanh"), ("activation", "relu"), ("activation", "tanh")]),
         (GradientFlowView, [("gain", 10 ** 0.1), ("show_seed", True), ("activation", "tanh"), ("show_seed", False)]),
     ]
 
@@ -384,6 +385,40 @@ def test_every_live_frame_is_whole_and_a_full_redraw_of_its_state(cls, moves):
             assert frame.shape[2] == 4 and (frame[..., 3] == 255).all(), f"{name}={value}: transparent pixels"
             wrong = wrong_pixels(frame[..., :3], full_redraw(view.fig))
             assert not wrong.any(), f"{name}={value}: {wrong.sum()} pixels unlike a full redraw"
+    finally:
+        plt.close(view.fig)
+
+
+def test_a_move_back_to_a_drawn_state_reuses_its_background(monkeypatch):
+    """FigurePane keeps the background of each static state a view names (its limits, scales, labels): moving a
+    control back to a state drawn before is a blit, no full draw, and its frame is still a full redraw's."""
+    pytest.importorskip("ipympl")
+    from io import BytesIO
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from _frames import full_redraw, wrong_pixels
+    from bn_helpers.widgets import LayerFlowView
+
+    view = LayerFlowView()
+    sent = _live_frames(view)
+    draws = []
+    original = FigureCanvasAgg.draw
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self: draws.append(1) or original(self))
+    try:
+        # (from sigmoid, relu's limits may differ from those it had coming from tanh: a state of its own)
+        for value, full_draws in [("relu", 1), ("tanh", 0), ("relu", 0), ("tanh", 0), ("sigmoid", 1)]:
+            before = len(draws)
+            view.activation.value = value
+            assert len(draws) - before == full_draws, f"activation={value}: {len(draws) - before} full draws"
+            frame = np.asarray(Image.open(BytesIO(sent[-1])))
+            assert not wrong_pixels(frame[..., :3], full_redraw(view.fig)).any(), f"activation={value}"
+        view.pane.BACKGROUNDS = 1                       # a bounded store: the oldest background goes first
+        for depth in (20, 4, 20):                       # each changes the x limits: a state the store lost
+            before = len(draws)
+            view.depth.value = depth
+            assert len(draws) - before == 1 and len(view.pane._backgrounds) == 1, depth
     finally:
         plt.close(view.fig)
 

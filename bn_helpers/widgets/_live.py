@@ -60,6 +60,12 @@ def _ipympl():
     return Canvas, FigureManager
 
 
+#: zlib level of a live frame's PNG. Pillow's default (6) takes 9 ms for the 900 x 390 figure of the
+#: Multi-Layer Flow view, level 1 takes 4 ms for a file 1.3x larger (a local socket carries it in well under
+#: a millisecond): the frame reaches the browser sooner (benchmarks: tests/test_browser.py, BN_LATENCY_MS).
+FRAME_PNG_LEVEL = 1
+
+
 def _whole_frames(canvas):
     """``canvas.get_diff_image`` (Matplotlib's WebAgg) made to send every frame whole, never a diff.
 
@@ -71,15 +77,30 @@ def _whole_frames(canvas):
     A whole frame does not depend on the ones before it: when one is
     dropped, the next shows everything. (The incomplete Scatter view of
     issue 17 came from elsewhere, two threads drawing one figure at once:
-    see :attr:`FigurePane.lock`.) Matplotlib's own method makes the frame;
-    ``_force_full`` is the flag by which WebAgg itself asks for a whole frame
-    after a resize or a refresh (ipympl's ``Canvas`` declares it as a trait).
+    see :attr:`FigurePane.lock`.)
+
+    It is Matplotlib's ``FigureCanvasWebAggCore.get_diff_image`` on the path
+    it takes for a whole frame (``_force_full``, the flag by which WebAgg
+    itself asks for one after a resize or a refresh), with the same
+    bookkeeping (``_png_is_old``, ``_last_buff``, the image mode sent to the
+    front end), and the PNG written by Pillow at zlib level
+    :data:`FRAME_PNG_LEVEL` instead of Pillow's default.
     """
-    original = canvas.get_diff_image
+    from io import BytesIO
+
+    from PIL import Image
 
     def get_diff_image():
-        canvas._force_full = True
-        return original()
+        if not canvas._png_is_old:
+            return None
+        pixels = np.asarray(canvas.get_renderer().buffer_rgba())
+        canvas.set_image_mode("full")
+        canvas._last_buff = pixels.view(np.uint32).squeeze(2).copy()
+        canvas._force_full = False
+        canvas._png_is_old = False
+        with BytesIO() as png:
+            Image.fromarray(pixels).save(png, format="png", compress_level=FRAME_PNG_LEVEL)
+            return png.getvalue()
 
     return get_diff_image
 
@@ -125,6 +146,8 @@ class FigurePane:
         self.on_live = None       # called (no arguments) once the live canvas shows
         self._drawn = False       # after the first live draw the layout is kept
         self._background = None   # the pixels under the moving artists (blitting)
+        self._backgrounds: dict = {}  # static_key -> background, the latest BACKGROUNDS (see show)
+        self._static_key = None       # the static_key of the last show
         self._dynamic = ()        # the moving artists of the last show
         self.lock = threading.RLock()
         try:
@@ -159,11 +182,14 @@ class FigurePane:
             self.live = True
             self.widget.children = (self.canvas,)
             self.out.clear_output()
-            self.show(self._dynamic, full=True)   # the background for the next moves' blits, at once
+            self.show(self._dynamic, full=True, static_key=self._static_key)   # the next moves' background, at once
             if self.on_live is not None:
                 self.on_live()
 
-    def show(self, dynamic=(), full: bool = True) -> None:
+    #: Backgrounds kept per static state (:meth:`show`'s ``static_key``): 1.4 MB each for a 900 x 390 figure.
+    BACKGROUNDS = 16
+
+    def show(self, dynamic=(), full: bool = True, static_key=None) -> None:
         """Show the figure's current state: a live redraw, or a new PNG (only inside IPython).
 
         Live, the figure is rendered at once (``canvas.draw()``: no round trip
@@ -176,9 +202,18 @@ class FigurePane:
         (by ``zorder``, then as given): the frame is the full draw's, pixel
         for pixel, as long as no other artist overlaps them from above
         (tests/test_widgets.py and tests/test_browser.py compare the two).
+
+        ``static_key`` (hashable, optional) names the state of everything
+        that is not ``dynamic`` (limits, scales, labels): a full redraw keeps
+        its background under that key (with the figure's size and dpi), and
+        a later ``full`` show with a key seen before restores that background
+        instead of drawing it again, so moving a control back to a setting
+        is a blit. The view must put in the key everything it changes
+        outside ``dynamic``.
         """
         with self.lock:
             self.redraws += 1
+            self._static_key = static_key
             self._dynamic = tuple(sorted(dynamic, key=lambda a: a.get_zorder()))   # sorted() is stable
             dynamic = self._dynamic
             if not self.live:
@@ -194,13 +229,22 @@ class FigurePane:
                     engine.execute(self.fig)
                 self.fig.set_layout_engine("none")
                 self._drawn = True
-            if dynamic and (full or self._background is None):
+            key = None if static_key is None else (static_key, self.fig.dpi, canvas.get_width_height())
+            if dynamic and (full or self._background is None) and key in self._backgrounds:
+                self._background = self._backgrounds.pop(key)
+                self._backgrounds[key] = self._background        # the most recently used last
+                canvas.restore_region(self._background)
+            elif dynamic and (full or self._background is None):
                 for artist in dynamic:  # animated artists are left out of a draw (not hidden: titles keep their place)
                     artist.set_animated(True)
                 FigureCanvasAgg.draw(canvas)
                 self._background = canvas.copy_from_bbox(self.fig.bbox)
                 for artist in dynamic:
                     artist.set_animated(False)
+                if key is not None:
+                    self._backgrounds[key] = self._background
+                    while len(self._backgrounds) > self.BACKGROUNDS:
+                        self._backgrounds.pop(next(iter(self._backgrounds)))
             elif not dynamic:
                 canvas.draw()
                 return
@@ -220,9 +264,13 @@ class Measured:
     event loop (the loop running where the view was made: the notebook's main
     thread), while it is idle: between two messages of the front end, never
     while a cell runs (the measurements set the BLAS thread count, a
-    process-wide setting). A measurement holds :attr:`lock` (a view passes
-    its figure's lock): a move handled in another thread (ipykernel 7's
-    widget subshell) waits for it rather than measuring at the same time. So
+    process-wide setting). A measurement holds :attr:`lock`, its own (not
+    the figure's): a move handled in another thread (ipykernel 7's widget
+    subshell) whose setting is being measured waits for that result rather
+    than measuring it at the same time, and a move whose setting is
+    measured already draws at once, while the next setting is measured
+    (holding the figure's lock there made a move wait up to a whole
+    measurement: 25 to 50 ms of the Multi-Layer Flow view's latency). So
     the next move of a control usually finds its result ready; :meth:`stop`,
     or a new :meth:`ahead`, drops the keys not yet measured. Without a
     running event loop (plain Python, the tests, nbclient's runs)

@@ -104,8 +104,7 @@ class GradientFlowView:
         self._measured = None   # the two measured lines, once drawn
         self._seed_lines = []   # the seed's illustration, while shown
         # (activation, gain) -> gradient_flow_curves(...), once per setting: moving back, or the checkbox, is instant
-        self._measured_by = Measured(lambda act, gain: gradient_flow_curves(act, gain, self.depth, self.seed),
-                                     lock=self.pane.lock)
+        self._measured_by = Measured(lambda act, gain: gradient_flow_curves(act, gain, self.depth, self.seed))
         for c in controls:
             c.observe(self._on_change, names="value")
         self.update()

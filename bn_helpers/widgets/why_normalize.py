@@ -126,7 +126,7 @@ class LayerFlowView:
         self._artists = None              # label -> (mean line, band, std line), once drawn
         self.pane = FigurePane(self.fig)  # live (ipympl) in JupyterLab, a PNG elsewhere
         # (depth, init_scale, activation) -> layer_flow_curves(...), once per setting: moving back is instant
-        self._measured_by = Measured(lambda *key: layer_flow_curves(*key, self.seed), lock=self.pane.lock)
+        self._measured_by = Measured(lambda *key: layer_flow_curves(*key, self.seed))
         self.pane.on_live = self._measure_ahead
         self.out = self.pane.out
         controls = (self.depth, self.init_scale, self.activation)
@@ -186,7 +186,7 @@ class LayerFlowView:
             ax_mean.set_xlim(0.5, self.depth.value + 0.5)
             ax_std.set_xlim(0.5, self.depth.value + 0.5)
             self._set_limits(self._curves(), first=True)
-            self.pane.show(dynamic=self._dynamic(), full=True)
+            self.pane.show(dynamic=self._dynamic(), full=True, static_key=self._static_key())
             self._measure_ahead()
             return
         before = [(ax.get_xlim(), ax.get_ylim(), ax.get_yscale()) for ax in self.axes]
@@ -205,8 +205,14 @@ class LayerFlowView:
         self._set_limits(curves)
         self._suptitle.set_text(self._title())
         after = [(ax.get_xlim(), ax.get_ylim(), ax.get_yscale()) for ax in self.axes]
-        self.pane.show(dynamic=self._dynamic(), full=after != before)
+        self.pane.show(dynamic=self._dynamic(), full=after != before, static_key=self._static_key())
         self._measure_ahead()
+
+    def _static_key(self) -> tuple:
+        """What a move changes outside :meth:`_dynamic`: each axes' limits, scales and y label (the mean
+        panel's symlog formatter goes with its scale); a background drawn for it is reused (FigurePane.show)."""
+        return tuple((ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale(), ax.get_ylabel())
+                     for ax in self.axes)
 
     def _set_limits(self, curves: dict, first: bool = False) -> None:
         """The y axes: kept while the data fit them (and fill a third), else set as :func:`plot_layer_flow` would.
