@@ -38,6 +38,7 @@ LAYERS = (
     "preprocessors",  # nbgrader preprocessors named by nbgrader_config.py
     "db",             # the gradebook database: drivers, schema, many writers
     "_child",         # what one grading process runs
+    "_forkserver",    # the fork server's last import: its heap frozen (gc.freeze)
     "runner",         # many grading processes, N at a time
     "course",         # a course folder: configuration, folders, grading state, sample submissions
     "results",        # one row per student read back from the gradebook; the CSV exports

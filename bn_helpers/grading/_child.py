@@ -6,7 +6,6 @@ Python's two seconds of imports again.
 """
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import sys
@@ -78,8 +77,3 @@ def run_nbgrader(argv: list[str], cwd: str, env: dict[str, str], log_path: str) 
             sys.stderr.flush()
         finally:
             os._exit(code)
-
-# The fork server imports this module once and then forks a process per student: move everything loaded so far
-# out of the collector's reach (Python's documented pattern for forking servers, gc.freeze), so that a
-# student's process does not walk, and copy page by page, the whole preloaded heap at its first collections.
-gc.freeze()

@@ -61,7 +61,7 @@ def _mp_context():
     if _context is None:
         if "forkserver" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["bn_helpers.grading._child"])
+            ctx.set_forkserver_preload(["bn_helpers.grading._child", "bn_helpers.grading._forkserver"])
         else:  # pragma: no cover - Windows has no fork
             ctx = multiprocessing.get_context("spawn")
         _context = ctx
