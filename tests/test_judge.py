@@ -99,21 +99,25 @@ def test_reference_code_is_computed_by_the_judge_and_seen_by_hidden_tests(tmp_pa
     assert "bn_helpers.numerics.batch_mean" in record["runner"]["reference_calls"]
 
 
-def test_the_runner_has_no_reference_source_and_no_checks(tmp_path):
+@pytest.fixture
+def runner(tmp_path):
+    """A started judge runner in its sandbox, on an empty work folder; closed after the test."""
     (tmp_path / "work").mkdir()
-    runner = Runner(tmp_path / "work", Sandbox())
-    runner.start()
-    try:
-        reply = runner.run_cell("import inspect, bn_helpers.numerics as n, bn_helpers.checks as c\n"
-                                "import bn_helpers.norms, bn_helpers.stats, bn_helpers.nn, bn_helpers.diagnostics\n"
-                                "from bn_helpers import data, plots, widgets, gradcheck\n"
-                                "from bn_helpers.experiments import why_normalize as E\n"
-                                "src = inspect.getsource(n)\noracle = repr(c.forward._stats)\n"
-                                "import os\nenv = sorted(os.environ)\n", timeout=30)
-        assert reply["cell_error"] is None
-        src, oracle, env = runner.lookup("src"), runner.lookup("oracle"), runner.lookup("env")
-    finally:
-        runner.close()
+    started = Runner(tmp_path / "work", Sandbox())
+    started.start()
+    yield started
+    started.close()
+
+
+def test_the_runner_has_no_reference_source_and_no_checks(runner):
+    reply = runner.run_cell("import inspect, bn_helpers.numerics as n, bn_helpers.checks as c\n"
+                            "import bn_helpers.norms, bn_helpers.stats, bn_helpers.nn, bn_helpers.diagnostics\n"
+                            "from bn_helpers import data, plots, widgets, gradcheck\n"
+                            "from bn_helpers.experiments import why_normalize as E\n"
+                            "src = inspect.getsource(n)\noracle = repr(c.forward._stats)\n"
+                            "import os\nenv = sorted(os.environ)\n", timeout=30)
+    assert reply["cell_error"] is None
+    src, oracle, env = runner.lookup("src"), runner.lookup("oracle"), runner.lookup("env")
     assert ".forward(" in src and "mean(axis" not in src and "def batch_mean" not in src
     assert "not available while your code is graded" in oracle
     assert not any("DB_URL" in k or "TOKEN" in k for k in env)
@@ -408,19 +412,13 @@ def test_the_own_code_probe_draws_a_fresh_input_and_checks_its_result():
         _common.own_code(lambda a: answer, "batch_mean", x, reference=numerics.batch_mean)
 
 
-def test_gradcheck_is_forwarded_with_callbacks_and_forbidden_in_hidden_cells(tmp_path):
-    (tmp_path / "work").mkdir()
-    runner = Runner(tmp_path / "work", Sandbox())
-    runner.start()
-    try:
-        reply = runner.run_cell("import numpy as np\nfrom bn_helpers.gradcheck import numerical_gradient, rel_error\n"
-                                "x = np.arange(6.0).reshape(2, 3)\n"
-                                "g = numerical_gradient(lambda a: a ** 2, x, np.ones((2, 3)))\n"
-                                "err = rel_error(g, 2 * x)\n", timeout=30)
-        assert reply["cell_error"] is None
-        assert runner.lookup("err") < 1e-6
-    finally:
-        runner.close()
+def test_gradcheck_is_forwarded_with_callbacks_and_forbidden_in_hidden_cells(runner):
+    reply = runner.run_cell("import numpy as np\nfrom bn_helpers.gradcheck import numerical_gradient, rel_error\n"
+                            "x = np.arange(6.0).reshape(2, 3)\n"
+                            "g = numerical_gradient(lambda a: a ** 2, x, np.ones((2, 3)))\n"
+                            "err = rel_error(g, 2 * x)\n", timeout=30)
+    assert reply["cell_error"] is None
+    assert runner.lookup("err") < 1e-6
     assert "bn_helpers.gradcheck.numerical_gradient" in runner.reference_calls
 
 
@@ -451,28 +449,22 @@ def test_hidden_verdicts_show_the_diagnosis_not_the_students_exception_text(tmp_
     assert "inputs:" not in record["cells"][1]["judge_message"]
 
 
-def test_reference_calls_are_bounded_in_size_time_and_memory(tmp_path, monkeypatch):
+def test_reference_calls_are_bounded_in_size_time_and_memory(runner, monkeypatch):
     import resource
 
     from bn_helpers.judge import _remote
 
-    (tmp_path / "work").mkdir()
-    runner = Runner(tmp_path / "work", Sandbox())
-    runner.start()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    try:
-        cell = ("import numpy as np\nfrom bn_helpers import numerics, nn\nmessages = []\n"
-                "def attempt(call):\n    try:\n        call()\n        messages.append('no error')\n"
-                "    except Exception as exc:\n        messages.append(f'{type(exc).__name__}: {exc}')\n"
-                "attempt(lambda: numerics.batch_mean(np.zeros((9000, 1000))))\n"  # 72 MB of arguments
-                "attempt(lambda: nn.mlp([8, 14000, 14000]))\n")  # 1.5 GB of weights from a small argument
-        assert runner.run_cell(cell, timeout=60)["cell_error"] is None
-        monkeypatch.setattr(_remote, "REFERENCE_SECONDS", 1e-4)
-        slow = "attempt(lambda: numerics.batchnorm_forward(np.ones((2000, 500)), np.ones(500), np.zeros(500)))\n"
-        assert runner.run_cell(slow, timeout=60)["cell_error"] is None
-        size, memory, slow = runner.lookup("messages")
-    finally:
-        runner.close()
+    cell = ("import numpy as np\nfrom bn_helpers import numerics, nn\nmessages = []\n"
+            "def attempt(call):\n    try:\n        call()\n        messages.append('no error')\n"
+            "    except Exception as exc:\n        messages.append(f'{type(exc).__name__}: {exc}')\n"
+            "attempt(lambda: numerics.batch_mean(np.zeros((9000, 1000))))\n"  # 72 MB of arguments
+            "attempt(lambda: nn.mlp([8, 14000, 14000]))\n")  # 1.5 GB of weights from a small argument
+    assert runner.run_cell(cell, timeout=60)["cell_error"] is None
+    monkeypatch.setattr(_remote, "REFERENCE_SECONDS", 1e-4)
+    slow = "attempt(lambda: numerics.batchnorm_forward(np.ones((2000, 500)), np.ones(500), np.zeros(500)))\n"
+    assert runner.run_cell(slow, timeout=60)["cell_error"] is None
+    size, memory, slow = runner.lookup("messages")
     assert size.startswith("MemoryError") and "over the grader's limit" in size
     assert memory.startswith("MemoryError") and "grader's limit" in memory, memory
     assert slow.startswith("TimeoutError") and "grader's limit" in slow, slow
